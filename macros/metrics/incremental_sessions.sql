@@ -1,0 +1,50 @@
+{#-
+    Incremental recomputation of sessions (attempts, taps, episodes).
+
+    A session depends only on events at most `walkaway_window_s` (600 s) after
+    its start, so an event that arrives late (up to 30 days) can only change
+    sessions of its own vehicle that start on the event's UTC day or the day
+    before. An incremental run therefore takes every event ingested since the
+    model's watermark (minus the ingest lookback), and rebuilds all sessions
+    of those (vin, day) and (vin, day - 1) pairs from all kept events of the
+    vehicle on those days and the following one.
+
+    The watermark is the newest `source_ingest_date` in the model: the newest
+    ingest day among the events that decide a session. It never runs ahead of
+    the staging data already processed, so the lookback window always covers
+    the rows staging added since the previous run.
+-#}
+
+{#- The ingest day from which events count as new for this incremental model. -#}
+{% macro session_ingest_cutoff(watermark_column='source_ingest_date') -%}
+    (
+        select {{ access_analytics.add_days(
+            'coalesce(max(' ~ watermark_column ~ "), date '1900-01-01')",
+            -1 * (var('ingest_lookback_days') | int)
+        ) }}
+        from {{ this }}
+    )
+{%- endmacro %}
+
+{#- (vin, start_date) pairs whose sessions an incremental run rebuilds. -#}
+{% macro session_days_to_rebuild(events_cte, day_expr='event_at') -%}
+    select distinct
+        vin,
+        cast({{ day_expr }} as date) as start_date
+    from {{ events_cte }}
+    where ingest_date >= {{ access_analytics.session_ingest_cutoff() }}
+    union
+    select distinct
+        vin,
+        {{ access_analytics.add_days('cast(' ~ day_expr ~ ' as date)', -1) }} as start_date
+    from {{ events_cte }}
+    where ingest_date >= {{ access_analytics.session_ingest_cutoff() }}
+{%- endmacro %}
+
+{#- (vin, event_date) pairs whose events are read to rebuild those sessions. -#}
+{% macro session_days_to_read(rebuilt_days_cte) -%}
+    select vin, start_date as event_date from {{ rebuilt_days_cte }}
+    union
+    select vin, {{ access_analytics.add_days('start_date', 1) }} as event_date
+    from {{ rebuilt_days_cte }}
+{%- endmacro %}

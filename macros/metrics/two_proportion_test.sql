@@ -1,0 +1,61 @@
+{#-
+    Two-sided p-value of the pooled two-proportion z-test (METRICS.md
+    "Firmware release health"): x1 successes of n1 against x2 of n2.
+    Null when a denominator is 0 or the pooled proportion is 0 or 1.
+
+    p = erfc(|z| / sqrt(2)). Neither engine offers the same erfc (DuckDB has
+    none), so one closed-form approximation is used on both, which keeps the
+    two engines' results identical: the Chebyshev fit of erfc from Numerical
+    Recipes (section 6.2, "erfcc"), whose fractional error is below 1.2e-7 over
+    the whole range, so even tiny p-values keep their leading digits.
+-#}
+{% macro two_proportion_p_value(x1, n1, x2, n2) -%}
+    {{ access_analytics.normal_two_sided_p(access_analytics.two_proportion_z(x1, n1, x2, n2)) }}
+{%- endmacro %}
+
+{#- The pooled z statistic, null where the test is undefined (see above). -#}
+{% macro two_proportion_z(x1, n1, x2, n2) -%}
+    {%- set pooled -%}
+        (cast({{ x1 }} + {{ x2 }} as double) / ({{ n1 }} + {{ n2 }}))
+    {%- endset -%}
+    {%- set z -%}
+        (
+            (cast({{ x1 }} as double) / {{ n1 }} - cast({{ x2 }} as double) / {{ n2 }})
+            / sqrt({{ pooled }} * (1 - {{ pooled }}) * (1.0 / {{ n1 }} + 1.0 / {{ n2 }}))
+        )
+    {%- endset -%}
+    case
+        when {{ n1 }} is null or {{ n2 }} is null or {{ n1 }} = 0 or {{ n2 }} = 0
+            then cast(null as double)
+        when {{ x1 }} + {{ x2 }} = 0 or {{ x1 }} + {{ x2 }} = {{ n1 }} + {{ n2 }}
+            then cast(null as double)
+        else {{ z }}
+    end
+{%- endmacro %}
+
+{#- Two-sided p-value of a standard normal statistic z (null stays null). -#}
+{#- The fit overshoots 1 by 3e-8 at z = 0, hence the clamp (a case, because
+    least() skips nulls on DuckDB but not on Trino). -#}
+{% macro normal_two_sided_p(z) -%}
+    {%- set p = access_analytics.erfc('abs(' ~ z ~ ') / sqrt(2.0)') -%}
+    case when {{ p }} > 1 then cast(1 as double) else {{ p }} end
+{%- endmacro %}
+
+{#- Complementary error function for x >= 0 (see two_proportion_p_value). -#}
+{% macro erfc(x) -%}
+    {%- set t = '(1.0 / (1.0 + 0.5 * (' ~ x ~ ')))' -%}
+    (
+        {{ t }} * exp(
+            -({{ x }}) * ({{ x }}) - 1.26551223
+            + {{ t }} * (1.00002368
+            + {{ t }} * (0.37409196
+            + {{ t }} * (0.09678418
+            + {{ t }} * (-0.18628806
+            + {{ t }} * (0.27886807
+            + {{ t }} * (-1.13520398
+            + {{ t }} * (1.48851587
+            + {{ t }} * (-0.82215223
+            + {{ t }} * 0.17087277))))))))
+        )
+    )
+{%- endmacro %}

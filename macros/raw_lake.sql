@@ -1,0 +1,96 @@
+{#- The glob of every Parquet file of one raw table in the lake (RAW_CONTRACT.md "Layout"). -#}
+{% macro raw_table_glob(table_name) -%}
+    {{- env_var('ACCESS_LAKE_ROOT', 'data/lake') ~ '/raw/' ~ table_name ~ '/*/*.parquet' -}}
+{%- endmacro %}
+
+
+{#-
+    Stops the build, before any row is read, when the lake does not hold the
+    raw table the contract promises: no files at all, a file in a folder that is
+    not a partition, or a file that lacks one of the contract's columns. The
+    error names the table, the file and the column, so a renamed column or a
+    missing lake never ends as a silently empty mart. A corrupt Parquet file
+    fails here too, with DuckDB naming the file.
+-#}
+{% macro assert_raw_table_matches_contract(table_name, partition_column) -%}
+    {{ return(adapter.dispatch('assert_raw_table_matches_contract', 'access_analytics')(table_name, partition_column)) }}
+{%- endmacro %}
+
+{#- The contract's column names for a raw table, without its partition column. -#}
+{% macro raw_contract_columns(table_name, partition_column) -%}
+    {%- set source_node = graph.sources['source.access_analytics.raw.' ~ table_name] -%}
+    {%- set expected = [] -%}
+    {%- for column_name in source_node.columns if column_name != partition_column -%}
+        {%- do expected.append(column_name) -%}
+    {%- endfor -%}
+    {{ return(expected) }}
+{%- endmacro %}
+
+{% macro duckdb__assert_raw_table_matches_contract(table_name, partition_column) -%}
+    {%- if execute -%}
+        {%- set expected = access_analytics.raw_contract_columns(table_name, partition_column) -%}
+        {%- set pattern = access_analytics.raw_table_glob(table_name) -%}
+        {%- set lake_root = env_var('ACCESS_LAKE_ROOT', 'data/lake') -%}
+
+        {%- set files = run_query("select file from glob('" ~ pattern ~ "') order by file") -%}
+        {%- if files.rows | length == 0 -%}
+            {{ exceptions.raise_compiler_error(
+                "raw table " ~ table_name ~ ": no Parquet files match " ~ pattern
+                ~ " (is ACCESS_LAKE_ROOT=" ~ lake_root ~ " the lake root?)") }}
+        {%- endif -%}
+        {%- for row in files.rows -%}
+            {%- set folder = row[0].split('/')[-2] -%}
+            {%- if not modules.re.fullmatch(partition_column ~ '=\\d{4}-\\d{2}-\\d{2}', folder) -%}
+                {{ exceptions.raise_compiler_error(
+                    "raw table " ~ table_name ~ ": file " ~ row[0] ~ " is not in a "
+                    ~ partition_column ~ "=YYYY-MM-DD partition folder") }}
+            {%- endif -%}
+        {%- endfor -%}
+
+        {%- set schema_query -%}
+            select file_name, name
+            from parquet_schema('{{ pattern }}')
+            where name in ({% for column_name in expected %}'{{ column_name }}'{{ ', ' if not loop.last }}{% endfor %})
+        {%- endset -%}
+        {%- set found = run_query(schema_query) -%}
+        {%- set columns_by_file = {} -%}
+        {%- for row in files.rows -%}
+            {%- do columns_by_file.update({row[0]: []}) -%}
+        {%- endfor -%}
+        {%- for row in found.rows -%}
+            {%- do columns_by_file.setdefault(row[0], []).append(row[1]) -%}
+        {%- endfor -%}
+        {%- for file_name, present in columns_by_file.items() -%}
+            {%- for column_name in expected if column_name not in present -%}
+                {{ exceptions.raise_compiler_error(
+                    "raw table " ~ table_name ~ ": file " ~ file_name
+                    ~ " has no column '" ~ column_name ~ "' (RAW_CONTRACT.md requires "
+                    ~ expected | join(', ') ~ ")") }}
+            {%- endfor -%}
+        {%- endfor -%}
+    {%- endif -%}
+{%- endmacro %}
+
+{#- On Trino the catalog holds the table: check it exists with every contract column. -#}
+{% macro trino__assert_raw_table_matches_contract(table_name, partition_column) -%}
+    {%- if execute -%}
+        {%- set relation = source('raw', table_name) -%}
+        {%- set expected = access_analytics.raw_contract_columns(table_name, partition_column) + [partition_column] -%}
+        {%- set columns_query -%}
+            select column_name
+            from {{ relation.database }}.information_schema.columns
+            where table_schema = '{{ relation.schema }}' and table_name = '{{ relation.identifier }}'
+        {%- endset -%}
+        {%- set present = run_query(columns_query).columns[0].values() | list -%}
+        {%- if present | length == 0 -%}
+            {{ exceptions.raise_compiler_error(
+                "raw table " ~ table_name ~ ": " ~ relation ~ " does not exist in Trino "
+                ~ "(register the lake first: access-analytics trino register-lake)") }}
+        {%- endif -%}
+        {%- for column_name in expected if column_name not in present -%}
+            {{ exceptions.raise_compiler_error(
+                "raw table " ~ table_name ~ ": " ~ relation ~ " has no column '" ~ column_name
+                ~ "' (RAW_CONTRACT.md requires " ~ expected | join(', ') ~ ")") }}
+        {%- endfor -%}
+    {%- endif -%}
+{%- endmacro %}

@@ -1,0 +1,132 @@
+"""Write tiny hand-made lakes that follow RAW_CONTRACT.md, row by row.
+
+Tests use it to put exactly the rows a rule needs into a lake, independent of
+the generator, so the dbt project is checked against the contract itself.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+TIMESTAMP = pa.timestamp("us")
+
+SCHEMAS: dict[str, pa.Schema] = {
+    "access_events": pa.schema(
+        [
+            ("event_id", pa.string()),
+            ("vin", pa.string()),
+            ("event_at", TIMESTAMP),
+            ("received_at", TIMESTAMP),
+            ("event_type", pa.string()),
+            ("key_id", pa.string()),
+            ("key_type", pa.string()),
+            ("radio", pa.string()),
+            ("rssi_dbm", pa.int16()),
+            ("distance_m", pa.float32()),
+            ("lock_source", pa.string()),
+            ("detail", pa.string()),
+            ("firmware_version", pa.string()),
+        ]
+    ),
+    "fob_battery_readings": pa.schema(
+        [
+            ("reading_id", pa.string()),
+            ("vin", pa.string()),
+            ("fob_id", pa.string()),
+            ("read_at", TIMESTAMP),
+            ("received_at", TIMESTAMP),
+            ("voltage_mv", pa.int16()),
+            ("temperature_c", pa.float32()),
+            ("firmware_version", pa.string()),
+        ]
+    ),
+    "vehicles": pa.schema(
+        [
+            ("vin", pa.string()),
+            ("model", pa.string()),
+            ("access_hw", pa.string()),
+            ("region", pa.string()),
+            ("delivered_on", pa.date32()),
+        ]
+    ),
+    "keys": pa.schema(
+        [
+            ("key_id", pa.string()),
+            ("vin", pa.string()),
+            ("key_type", pa.string()),
+            ("paired_at", TIMESTAMP),
+            ("cell_lot", pa.string()),
+        ]
+    ),
+    "firmware_releases": pa.schema(
+        [
+            ("version", pa.string()),
+            ("released_on", pa.date32()),
+            ("channel", pa.string()),
+        ]
+    ),
+}
+
+PARTITION_COLUMN = {
+    "access_events": "ingest_date",
+    "fob_battery_readings": "ingest_date",
+    "vehicles": "snapshot_date",
+    "keys": "snapshot_date",
+    "firmware_releases": "snapshot_date",
+}
+
+
+def write_partition(
+    lake: Path,
+    table: str,
+    partition: dt.date,
+    rows: Iterable[Mapping[str, Any]],
+    file_name: str = "part-0.parquet",
+    schema: pa.Schema | None = None,
+) -> Path:
+    """Write rows as one Parquet file of one partition; missing keys are null."""
+    schema = schema or SCHEMAS[table]
+    rows = list(rows)
+    columns = {field.name: [row.get(field.name) for row in rows] for field in schema}
+    folder = lake / "raw" / table / f"{PARTITION_COLUMN[table]}={partition.isoformat()}"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / file_name
+    pq.write_table(pa.table(columns, schema=schema), path)
+    return path
+
+
+def write_events(lake: Path, rows: Iterable[Mapping[str, Any]], file_name: str = "part-0.parquet"):
+    """Write access events, each into the partition of its received_at's UTC date."""
+    _write_by_ingest_date(lake, "access_events", rows, file_name)
+
+
+def write_readings(lake: Path, rows: Iterable[Mapping[str, Any]], file_name: str = "part-0.parquet"):
+    """Write fob battery readings, each into the partition of its received_at's UTC date."""
+    _write_by_ingest_date(lake, "fob_battery_readings", rows, file_name)
+
+
+def _write_by_ingest_date(lake, table, rows, file_name):
+    by_day: dict[dt.date, list] = {}
+    for row in rows:
+        by_day.setdefault(row["received_at"].date(), []).append(row)
+    for day, day_rows in by_day.items():
+        write_partition(lake, table, day, day_rows, file_name)
+
+
+def write_registries(
+    lake: Path,
+    snapshot: dt.date,
+    vehicles: Iterable[Mapping[str, Any]],
+    keys: Iterable[Mapping[str, Any]],
+    releases: Iterable[Mapping[str, Any]],
+) -> None:
+    """Write one full snapshot of the three registries."""
+    write_partition(lake, "vehicles", snapshot, vehicles)
+    write_partition(lake, "keys", snapshot, keys)
+    write_partition(lake, "firmware_releases", snapshot, releases)
