@@ -43,7 +43,8 @@ final as (
         ingest_date,
         source_file
     from ranked
-    where copy_rank = 1
+    where
+        copy_rank = 1
         and not is_kept_before
 
 )

@@ -41,7 +41,8 @@ final as (
         ingest_date,
         source_file
     from ranked
-    where copy_rank > 1
+    where
+        copy_rank > 1
         or is_kept_before
 
 )

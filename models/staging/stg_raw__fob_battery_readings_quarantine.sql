@@ -38,7 +38,8 @@ final as (
         source_row_number,
         quarantine_reason
     from validated
-    where quarantine_reason is not null
+    where
+        quarantine_reason is not null
         and {{ access_analytics.ingest_window_filter(cutoff) }}
 
 )

@@ -1,0 +1,59 @@
+# Every command a user needs. `make demo` and `make test` set up the pinned
+# environment first; everything else assumes `make setup` has run.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV := .venv
+BIN := $(VENV)/bin
+PYTHON_VERSION := 3.11
+DBT := $(BIN)/dbt
+DBT_FLAGS := --profiles-dir . --target $${ACCESS_DBT_TARGET:-duckdb}
+
+# The local demo's defaults; a real deployment sets its own.
+export ACCESS_LAKE_ROOT ?= data/lake
+export ACCESS_WAREHOUSE_PATH ?= data/warehouse.duckdb
+export ACCESS_PSEUDONYM_KEY ?= demo-pseudonym-key
+
+.PHONY: help setup demo test lint format build generate docs clean
+
+help: ## List the commands
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+setup: $(VENV)/.synced ## Create .venv from uv.lock (quick when nothing changed)
+
+$(VENV)/.synced: uv.lock pyproject.toml
+	@command -v uv >/dev/null || python3 -m pip install --quiet --disable-pip-version-check uv
+	uv sync --frozen --python $(PYTHON_VERSION)
+	@touch $@
+
+demo: setup ## Generate a fleet, build and test the warehouse, serve the dashboards
+	$(BIN)/access-analytics demo
+
+test: setup lint ## The whole suite (what CI runs): lint, pytest, dbt build on a generated lake
+	$(BIN)/pytest
+
+lint: setup ## ruff, sqlfluff and YAML checks, dbt parse
+	$(BIN)/ruff check src tests superset_config.py
+	$(BIN)/ruff format --check src tests superset_config.py
+	$(BIN)/sqlfluff lint models macros tests/dbt
+	git ls-files -z --cached --others --exclude-standard "*.yml" "*.yaml" | xargs -0 $(BIN)/check-yaml --allow-multiple-documents
+	$(DBT) parse $(DBT_FLAGS) --quiet
+
+format: setup ## Apply ruff and sqlfluff fixes
+	$(BIN)/ruff check --fix src tests superset_config.py
+	$(BIN)/ruff format src tests superset_config.py
+	$(BIN)/sqlfluff fix models tests/dbt
+
+generate: setup ## Write a default fleet's raw lake to $ACCESS_LAKE_ROOT
+	$(BIN)/access-analytics generate --lake $(ACCESS_LAKE_ROOT) --overwrite
+
+build: setup ## dbt build (models, seeds, tests) on the lake at $ACCESS_LAKE_ROOT
+	@mkdir -p $(dir $(ACCESS_WAREHOUSE_PATH))
+	$(DBT) build $(DBT_FLAGS)
+
+docs: setup ## Generate the dbt docs site into target/
+	$(DBT) docs generate $(DBT_FLAGS)
+
+clean: ## Remove generated data, build output and runtime state (keeps .venv and caches)
+	rm -rf data target logs var
