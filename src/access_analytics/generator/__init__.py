@@ -1,0 +1,6 @@
+"""Synthetic raw telemetry for the access analytics lake (RAW_CONTRACT.md)."""
+
+from access_analytics.generator.config import GeneratorConfig, GeneratorError
+from access_analytics.generator.lake import generate_lake
+
+__all__ = ["GeneratorConfig", "GeneratorError", "generate_lake"]
