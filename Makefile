@@ -15,7 +15,7 @@ export ACCESS_LAKE_ROOT ?= data/lake
 export ACCESS_WAREHOUSE_PATH ?= data/warehouse.duckdb
 export ACCESS_PSEUDONYM_KEY ?= demo-pseudonym-key
 
-.PHONY: help setup demo test lint format build generate docs clean
+.PHONY: help setup demo test lint format build generate docs clean trino-up trino-down serve
 
 help: ## List the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -39,6 +39,7 @@ lint: setup ## ruff, sqlfluff and YAML checks, dbt parse
 	$(BIN)/sqlfluff lint models macros tests/dbt
 	git ls-files -z --cached --others --exclude-standard "*.yml" "*.yaml" | xargs -0 $(BIN)/check-yaml --allow-multiple-documents
 	$(DBT) parse $(DBT_FLAGS) --quiet
+	$(BIN)/access-analytics dashboards check
 
 format: setup ## Apply ruff and sqlfluff fixes
 	$(BIN)/ruff check --fix src tests superset_config.py
@@ -52,8 +53,18 @@ build: setup ## dbt build (models, seeds, tests) on the lake at $ACCESS_LAKE_ROO
 	@mkdir -p $(dir $(ACCESS_WAREHOUSE_PATH))
 	$(DBT) build $(DBT_FLAGS)
 
+serve: setup ## Restart Superset on the published warehouse (http://localhost:8088)
+	$(BIN)/access-analytics serve
+
 docs: setup ## Generate the dbt docs site into target/
 	$(DBT) docs generate $(DBT_FLAGS)
+
+trino-up: setup ## Start the local Trino 476 (port $ACCESS_TRINO_PORT, default 8085) and register the lake
+	$(BIN)/python -m access_analytics.trino up
+	$(BIN)/python -m access_analytics.trino register-lake --lake $(ACCESS_LAKE_ROOT)
+
+trino-down: ## Stop the local Trino
+	$(BIN)/python -m access_analytics.trino down
 
 clean: ## Remove generated data, build output and runtime state (keeps .venv and caches)
 	rm -rf data target logs var

@@ -27,16 +27,20 @@
 {%- endmacro %}
 
 
-{#- The path of the lake file a raw row was read from. -#}
+{#-
+    The lake file a raw row was read from, as its path inside the lake
+    (raw/<table>/<partition>/<file>): the same string whatever the lake root
+    or engine (DuckDB gives the globbed path, Trino a local:/// or s3:// URI).
+-#}
 {% macro raw_source_file() -%}
-    {{ return(adapter.dispatch('raw_source_file', 'access_analytics')()) }}
+    regexp_extract({{ adapter.dispatch('raw_file_path', 'access_analytics')() }}, 'raw/[^/]+/[^/=]+=[^/]+/[^/]+$')
 {%- endmacro %}
 
-{% macro duckdb__raw_source_file() -%}
+{% macro duckdb__raw_file_path() -%}
     filename
 {%- endmacro %}
 
-{% macro trino__raw_source_file() -%}
+{% macro trino__raw_file_path() -%}
     "$path"
 {%- endmacro %}
 

@@ -1,8 +1,12 @@
 {#-
     Continuous percentile (linear interpolation between the two nearest ranks),
-    as an aggregate. DuckDB computes it exactly. Trino only has approximate
-    percentiles; METRICS.md allows that as long as the error stays within 1% of
-    the value, which the trino__ variant is configured for.
+    as an aggregate. DuckDB computes it exactly. Trino has no exact
+    percentile_cont, and its approx_percentile (a t-digest, with no accuracy
+    argument) is off by several percent on heavy-tailed latencies and returns
+    sample values instead of interpolating. So the trino__ variant sorts each
+    group's non-null values (array_agg) and interpolates between the two
+    nearest ranks itself: exact, the same definition as DuckDB, at the cost of
+    holding one group's values in memory. Use it as an aggregate, not a window.
 -#}
 {% macro percentile_cont(expr, fraction) -%}
     {{ return(adapter.dispatch('percentile_cont', 'access_analytics')(expr, fraction)) }}
@@ -13,7 +17,14 @@
 {%- endmacro %}
 
 {% macro trino__percentile_cont(expr, fraction) -%}
-    approx_percentile(cast({{ expr }} as double), {{ fraction }})
+    {%- set sorted = 'array_sort(array_agg(cast(' ~ expr ~ ' as double)) filter (where ' ~ expr ~ ' is not null))' -%}
+    {%- set position = '(cast(' ~ fraction ~ ' as double) * (count(' ~ expr ~ ') - 1))' -%}
+    {%- set lower_value = 'element_at(' ~ sorted ~ ', cast(floor(' ~ position ~ ') as bigint) + 1)' -%}
+    {%- set upper_value = 'element_at(' ~ sorted ~ ', cast(ceiling(' ~ position ~ ') as bigint) + 1)' -%}
+    (case
+        when count({{ expr }}) > 0
+            then {{ lower_value }} + ({{ position }} - floor({{ position }})) * ({{ upper_value }} - {{ lower_value }})
+    end)
 {%- endmacro %}
 
 

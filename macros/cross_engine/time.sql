@@ -11,8 +11,23 @@
     cast(trunc((epoch_us({{ end_ts }}) - epoch_us({{ start_ts }})) / 1000) as bigint)
 {%- endmacro %}
 
+{#-
+    Trino's date_diff('millisecond') floors each timestamp to milliseconds before
+    subtracting (0.000999 to 0.001000 gives 1 ms, not 0), and it has no
+    microsecond unit, so the difference is taken on exact epoch microseconds and
+    truncated toward zero by bigint division.
+-#}
 {% macro trino__millis_between(start_ts, end_ts) -%}
-    date_diff('millisecond', {{ start_ts }}, {{ end_ts }})
+    (({{ access_analytics.trino__epoch_microseconds(end_ts) }} - {{ access_analytics.trino__epoch_microseconds(start_ts) }}) / 1000)
+{%- endmacro %}
+
+{#-
+    Exact microseconds since the epoch of a timestamp: whole seconds by date_diff,
+    the fraction from the timestamp(6) text (date_format rounds to milliseconds).
+-#}
+{% macro trino__epoch_microseconds(ts) -%}
+    (date_diff('second', timestamp '1970-01-01 00:00:00', date_trunc('second', {{ ts }})) * 1000000
+        + cast(substr(cast(cast({{ ts }} as timestamp(6)) as varchar), 21, 6) as bigint))
 {%- endmacro %}
 
 
@@ -26,7 +41,7 @@
 {%- endmacro %}
 
 {% macro trino__seconds_between(start_ts, end_ts) -%}
-    (cast(date_diff('microsecond', {{ start_ts }}, {{ end_ts }}) as double) / 1000000.0)
+    (cast({{ access_analytics.trino__epoch_microseconds(end_ts) }} - {{ access_analytics.trino__epoch_microseconds(start_ts) }} as double) / 1000000.0)
 {%- endmacro %}
 
 

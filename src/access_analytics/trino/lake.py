@@ -1,0 +1,152 @@
+"""Expose the raw lake (RAW_CONTRACT.md) as Hive external tables in the local Trino.
+
+The upload pipeline drops Parquet files into Hive-style partition folders. External Hive
+tables read whatever files a partition holds at query time, so new files in a known partition
+need no registration; only new partition folders do (`sync_partition_metadata`). That is the
+way the production lake is exposed too, and it keeps the files where they are: nothing is
+copied or rewritten. Re-running the registration is safe: tables are created once (re-created
+only when their location or columns changed) and partitions are synchronised.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from access_analytics.trino.server import HIVE_CATALOG, TrinoSettings, connect
+
+RAW_SCHEMA = "raw"
+
+
+@dataclass(frozen=True)
+class RawTable:
+    name: str
+    columns: tuple[tuple[str, str], ...]
+    partition_column: str
+
+
+def _columns(spec: str) -> tuple[tuple[str, str], ...]:
+    pairs = (item.split() for item in spec.split(","))
+    return tuple((name, data_type) for name, data_type in pairs)
+
+
+# Exact column names and Trino types of the contract. Timestamps are Parquet TIMESTAMP(MICROS),
+# read with all six digits (the catalog sets hive.timestamp-precision=MICROSECONDS).
+RAW_TABLES: tuple[RawTable, ...] = (
+    RawTable(
+        "access_events",
+        _columns(
+            "event_id varchar, vin varchar, event_at timestamp(6), received_at timestamp(6), "
+            "event_type varchar, key_id varchar, key_type varchar, radio varchar, "
+            "rssi_dbm smallint, distance_m real, lock_source varchar, detail varchar, "
+            "firmware_version varchar, ingest_date date"
+        ),
+        "ingest_date",
+    ),
+    RawTable(
+        "fob_battery_readings",
+        _columns(
+            "reading_id varchar, vin varchar, fob_id varchar, read_at timestamp(6), "
+            "received_at timestamp(6), voltage_mv smallint, temperature_c real, "
+            "firmware_version varchar, ingest_date date"
+        ),
+        "ingest_date",
+    ),
+    RawTable(
+        "vehicles",
+        _columns(
+            "vin varchar, model varchar, access_hw varchar, region varchar, "
+            "delivered_on date, snapshot_date date"
+        ),
+        "snapshot_date",
+    ),
+    RawTable(
+        "keys",
+        _columns(
+            "key_id varchar, vin varchar, key_type varchar, paired_at timestamp(6), "
+            "cell_lot varchar, snapshot_date date"
+        ),
+        "snapshot_date",
+    ),
+    RawTable(
+        "firmware_releases",
+        _columns("version varchar, released_on date, channel varchar, snapshot_date date"),
+        "snapshot_date",
+    ),
+)
+
+
+@dataclass
+class RegisteredTable:
+    name: str
+    location: str
+    created: bool
+    partitions: int
+    rows: int
+
+
+def _create_sql(table: RawTable, location: str) -> str:
+    columns = ",\n    ".join(f'"{name}" {data_type}' for name, data_type in table.columns)
+    return (
+        f'create table {HIVE_CATALOG}.{RAW_SCHEMA}."{table.name}" (\n    {columns}\n)\n'
+        f"with (\n    format = 'PARQUET',\n    external_location = '{location}',\n"
+        f"    partitioned_by = array['{table.partition_column}']\n)"
+    )
+
+
+def register_lake(
+    lake_root: Path, settings: TrinoSettings | None = None, catalog: str = HIVE_CATALOG
+) -> list[RegisteredTable]:
+    """Create or refresh the external tables of every raw table under <lake_root>/raw/."""
+    settings = settings or TrinoSettings()
+    raw_root = Path(lake_root).resolve() / "raw"
+    if not raw_root.is_dir():
+        raise FileNotFoundError(f"no raw lake at {raw_root} (expected <lake>/raw/<table>/)")
+    conn = connect(settings, catalog=catalog)
+    cursor = conn.cursor()
+
+    def run(sql: str) -> list[tuple]:
+        cursor.execute(sql)
+        return [tuple(row) for row in cursor.fetchall()]
+
+    results: list[RegisteredTable] = []
+    try:
+        run(f"create schema if not exists {catalog}.{RAW_SCHEMA}")
+        for table in RAW_TABLES:
+            directory = raw_root / table.name
+            # A table with no upload yet is an empty table, not a missing one.
+            directory.mkdir(parents=True, exist_ok=True)
+            location = f"local://{directory}"
+            qualified = f'{catalog}.{RAW_SCHEMA}."{table.name}"'
+            existing = run(
+                "select column_name, data_type from information_schema.columns "
+                f"where table_schema = '{RAW_SCHEMA}' and table_name = '{table.name}' "
+                "order by ordinal_position"
+            )
+            created = False
+            if existing:
+                ddl = run(f"show create table {qualified}")[0][0]
+                match = re.search(r"external_location = '([^']*)'", ddl)
+                current_location = match.group(1) if match else None
+                if existing != list(table.columns) or current_location != location:
+                    # External table: dropping it removes metadata only, never the files.
+                    run(f"drop table {qualified}")
+                    existing = []
+            if not existing:
+                run(_create_sql(table, location))
+                created = True
+            run(
+                f"call {catalog}.system.sync_partition_metadata("
+                f"schema_name => '{RAW_SCHEMA}', table_name => '{table.name}', mode => 'FULL')"
+            )
+            partitions = run(
+                f'select count(*) from {catalog}.{RAW_SCHEMA}."{table.name}$partitions"'
+            )
+            rows = run(f"select count(*) from {qualified}")
+            results.append(
+                RegisteredTable(table.name, location, created, partitions[0][0], rows[0][0])
+            )
+    finally:
+        conn.close()
+    return results
