@@ -1,0 +1,19 @@
+{#-
+    Incremental facts copy the sessions rebuilt since their own watermark
+    (newest source_ingest_date, minus the ingest lookback) and attach the
+    registry attributes. The registries are trusted snapshots whose newest
+    version is the truth, so an incremental run also re-attaches the
+    attributes of stored rows whose registry values have changed since they
+    were written: the result equals a full build of the same data.
+-#}
+
+{#- Ids of stored fact rows whose vehicle attributes differ from the newest registry. -#}
+{% macro stale_vehicle_attribute_ids(id_column, vehicles_cte) -%}
+    select stored.{{ id_column }}
+    from {{ this }} as stored
+    left join {{ vehicles_cte }} as current_vehicles
+        on stored.vehicle_key = current_vehicles.vehicle_key
+    where stored.model <> coalesce(current_vehicles.model, 'unknown')
+        or stored.region <> coalesce(current_vehicles.region, 'unknown')
+        or stored.access_hw <> coalesce(current_vehicles.access_hw, 'unknown')
+{%- endmacro %}

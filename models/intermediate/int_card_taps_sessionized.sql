@@ -1,0 +1,147 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='tap_id',
+        on_schema_change='fail',
+    )
+}}
+
+{#-
+    Key-card taps (METRICS.md section 1, "card latency"). Every nfc_tapped starts
+    a tap; its window is the vehicle's later events (order by event_at,
+    event_id) up to card_tap_window_s after it (inclusive), not cut by another
+    tap. The tap's unlock is the first later door_unlocked with lock_source
+    'card': found with a running minimum over the following rows.
+-#}
+
+with
+
+events as (
+
+    select * from {{ ref('stg_raw__access_events') }}
+
+),
+
+thresholds as (
+
+    select * from {{ ref('metric_thresholds') }}
+
+),
+
+{% if is_incremental() %}
+rebuilt_days as (
+
+    {{ access_analytics.session_days_to_rebuild('events') }}
+
+),
+
+read_days as (
+
+    {{ access_analytics.session_days_to_read('rebuilt_days') }}
+
+),
+{% endif %}
+
+relevant_events as (
+
+    select
+        events.vin,
+        events.event_id,
+        events.event_at,
+        events.event_type,
+        events.key_id,
+        events.firmware_version,
+        events.ingest_date
+    from events
+    {% if is_incremental() %}
+    inner join read_days
+        on events.vin = read_days.vin
+        and cast(events.event_at as date) = read_days.event_date
+    {% endif %}
+    where
+        events.event_type = 'nfc_tapped'
+        or (events.event_type = 'door_unlocked' and events.lock_source = 'card')
+
+),
+
+numbered as (
+
+    select
+        *,
+        row_number() over (partition by vin order by event_at, event_id) as event_order
+    from relevant_events
+
+),
+
+with_next_unlock as (
+
+    select
+        *,
+        min(case when event_type = 'door_unlocked' then event_order end) over (
+            partition by vin order by event_at, event_id
+            rows between 1 following and unbounded following
+        ) as next_unlock_order
+    from numbered
+
+),
+
+taps as (
+
+    select
+        taps.event_id as tap_id,
+        taps.vin,
+        taps.event_at as tapped_at,
+        cast(taps.event_at as date) as tap_date,
+        taps.key_id,
+        taps.firmware_version,
+        taps.ingest_date as tap_ingest_date,
+        case
+            when
+                unlocks.event_at
+                <= {{ access_analytics.add_seconds('taps.event_at', 'thresholds.card_tap_window_s') }}
+                then unlocks.event_at
+        end as unlocked_at,
+        unlocks.ingest_date as unlock_ingest_date
+    from with_next_unlock as taps
+    cross join thresholds
+    left join numbered as unlocks
+        on
+            taps.vin = unlocks.vin
+            and taps.next_unlock_order = unlocks.event_order
+    where taps.event_type = 'nfc_tapped'
+
+),
+
+final as (
+
+    select
+        tap_id,
+        vin,
+        tapped_at,
+        tap_date,
+        key_id,
+        firmware_version,
+        case when unlocked_at is not null then 'unlocked' else 'no_unlock' end as outcome,
+        unlocked_at,
+        case
+            when unlocked_at is not null
+                then {{ access_analytics.millis_between('tapped_at', 'unlocked_at') }}
+        end as latency_ms,
+        case
+            when unlocked_at is not null then greatest(tap_ingest_date, unlock_ingest_date)
+            else tap_ingest_date
+        end as source_ingest_date
+    from taps
+    {% if is_incremental() %}
+    where exists (
+        select 1
+        from rebuilt_days
+        where rebuilt_days.vin = taps.vin
+            and rebuilt_days.start_date = taps.tap_date
+    )
+    {% endif %}
+
+)
+
+select * from final

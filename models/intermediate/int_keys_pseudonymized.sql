@@ -1,0 +1,28 @@
+{#-
+    The newest key registry with keyed pseudonyms of the key id and of the
+    vehicle it is paired to (METRICS.md: a fob's vehicle is the one in the
+    keys registry).
+-#}
+
+with
+
+keys as (
+
+    select * from {{ ref('stg_raw__keys') }}
+
+),
+
+final as (
+
+    select
+        key_id,
+        {{ access_analytics.pseudonym('key_id') }} as key_key,
+        vin,
+        {{ access_analytics.pseudonym('vin') }} as vehicle_key,
+        key_type,
+        cell_lot
+    from keys
+
+)
+
+select * from final

@@ -1,0 +1,28 @@
+{#-
+    The newest vehicle registry with each VIN's keyed pseudonym, the join
+    point between sessions (which still carry the VIN) and the marts (which
+    only carry vehicle_key).
+-#}
+
+with
+
+vehicles as (
+
+    select * from {{ ref('stg_raw__vehicles') }}
+
+),
+
+final as (
+
+    select
+        vin,
+        {{ access_analytics.pseudonym('vin') }} as vehicle_key,
+        model,
+        region,
+        access_hw,
+        delivered_on
+    from vehicles
+
+)
+
+select * from final

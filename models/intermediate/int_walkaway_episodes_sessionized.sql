@@ -1,0 +1,184 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='episode_id',
+        on_schema_change='fail',
+    )
+}}
+
+{#-
+    Walk-away lock episodes (METRICS.md section 2). Every lock_zone_exited starts
+    an episode that resolves on the vehicle's first later event (order by
+    event_at, event_id) that is a door_locked, walkaway_suppressed,
+    unlock_zone_entered or lock_zone_exited, if that event is at most
+    walkaway_window_s after the start (inclusive). Keeping only those event
+    types, the resolving event is simply the next row: a lead() per vehicle.
+-#}
+
+with
+
+events as (
+
+    select * from {{ ref('stg_raw__access_events') }}
+
+),
+
+thresholds as (
+
+    select * from {{ ref('metric_thresholds') }}
+
+),
+
+{% if is_incremental() %}
+rebuilt_days as (
+
+    {{ access_analytics.session_days_to_rebuild('events') }}
+
+),
+
+read_days as (
+
+    {{ access_analytics.session_days_to_read('rebuilt_days') }}
+
+),
+{% endif %}
+
+resolving_events as (
+
+    select
+        events.vin,
+        events.event_id,
+        events.event_at,
+        events.event_type,
+        events.key_id,
+        events.key_type,
+        events.radio,
+        events.lock_source,
+        events.detail,
+        events.firmware_version,
+        events.ingest_date
+    from events
+    {% if is_incremental() %}
+    inner join read_days
+        on events.vin = read_days.vin
+        and cast(events.event_at as date) = read_days.event_date
+    {% endif %}
+    where events.event_type in (
+        'lock_zone_exited', 'unlock_zone_entered', 'door_locked', 'walkaway_suppressed'
+    )
+
+),
+
+sequenced as (
+
+    select
+        *,
+        lead(event_type) over (partition by vin order by event_at, event_id) as next_event_type,
+        lead(event_at) over (partition by vin order by event_at, event_id) as next_event_at,
+        lead(lock_source) over (partition by vin order by event_at, event_id) as next_lock_source,
+        lead(detail) over (partition by vin order by event_at, event_id) as next_detail,
+        lead(ingest_date) over (partition by vin order by event_at, event_id) as next_ingest_date
+    from resolving_events
+
+),
+
+resolved as (
+
+    select
+        sequenced.event_id as episode_id,
+        sequenced.vin,
+        sequenced.event_at as started_at,
+        cast(sequenced.event_at as date) as episode_date,
+        sequenced.key_id,
+        sequenced.key_type,
+        sequenced.radio,
+        sequenced.firmware_version,
+        sequenced.ingest_date as start_ingest_date,
+        thresholds.walkaway_lock_slo_ms,
+        -- the resolving event, when it falls inside the window
+        case
+            when
+                sequenced.next_event_at
+                <= {{ access_analytics.add_seconds('sequenced.event_at', 'thresholds.walkaway_window_s') }}
+                then sequenced.next_event_type
+        end as resolving_event_type,
+        case
+            when
+                sequenced.next_event_at
+                <= {{ access_analytics.add_seconds('sequenced.event_at', 'thresholds.walkaway_window_s') }}
+                then sequenced.next_event_at
+        end as resolved_at,
+        sequenced.next_lock_source as resolving_lock_source,
+        sequenced.next_detail as resolving_detail,
+        sequenced.next_ingest_date
+    from sequenced
+    cross join thresholds
+    where sequenced.event_type = 'lock_zone_exited'
+
+),
+
+classified as (
+
+    select
+        *,
+        case
+            when resolving_event_type = 'door_locked'
+                then {{ access_analytics.millis_between('started_at', 'resolved_at') }}
+        end as millis_to_lock
+    from resolved
+
+),
+
+final as (
+
+    select
+        episode_id,
+        vin,
+        started_at,
+        episode_date,
+        key_id,
+        key_type,
+        radio,
+        firmware_version,
+        resolved_at,
+        resolving_event_type,
+        case
+            when
+                resolving_event_type = 'door_locked'
+                and resolving_lock_source = 'walkaway'
+                and millis_to_lock <= walkaway_lock_slo_ms
+                then 'locked'
+            when
+                resolving_event_type = 'door_locked'
+                and resolving_lock_source = 'walkaway'
+                then 'locked_late'
+            when resolving_event_type = 'door_locked' then 'manual_lock'
+            when resolving_event_type = 'walkaway_suppressed' then 'suppressed'
+            else 'not_locked'
+        end as outcome,
+        case
+            when resolving_event_type = 'walkaway_suppressed' then resolving_detail
+        end as suppression_reason,
+        case
+            when resolving_event_type = 'door_locked' and resolving_lock_source = 'walkaway'
+                then millis_to_lock
+        end as time_to_lock_ms,
+        case
+            when resolved_at is not null
+                then greatest(start_ingest_date, next_ingest_date)
+            else start_ingest_date
+        end as source_ingest_date
+    from classified
+    {% if is_incremental() %}
+    where exists (
+        select 1
+        from rebuilt_days
+        where rebuilt_days.vin = classified.vin
+            and rebuilt_days.start_date = classified.episode_date
+    )
+    {% endif %}
+
+)
+
+select * from final

@@ -1,0 +1,59 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='tap_id',
+        on_schema_change='fail',
+    )
+}}
+
+{#- One row per key-card tap, pseudonymized, with vehicle attributes. -#}
+
+with
+
+taps as (
+
+    select * from {{ ref('int_card_taps_sessionized') }}
+
+),
+
+vehicles as (
+
+    select * from {{ ref('int_vehicles_pseudonymized') }}
+
+),
+
+selected_taps as (
+
+    select * from taps
+    {% if is_incremental() %}
+    where source_ingest_date >= {{ access_analytics.session_ingest_cutoff() }}
+        or tap_id in (
+            {{ access_analytics.stale_vehicle_attribute_ids('tap_id', 'vehicles') }}
+        )
+    {% endif %}
+
+),
+
+final as (
+
+    select
+        selected_taps.tap_id,
+        {{ access_analytics.pseudonym('selected_taps.vin') }} as vehicle_key,
+        selected_taps.tapped_at,
+        selected_taps.tap_date,
+        selected_taps.firmware_version,
+        coalesce(vehicles.model, 'unknown') as model, -- noqa: RF04
+        coalesce(vehicles.region, 'unknown') as region,
+        coalesce(vehicles.access_hw, 'unknown') as access_hw,
+        selected_taps.outcome,
+        selected_taps.latency_ms,
+        selected_taps.unlocked_at,
+        selected_taps.source_ingest_date
+    from selected_taps
+    left join vehicles
+        on selected_taps.vin = vehicles.vin
+
+)
+
+select * from final

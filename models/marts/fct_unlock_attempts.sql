@@ -1,0 +1,62 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='attempt_id',
+        on_schema_change='fail',
+    )
+}}
+
+{#- One row per passive-entry attempt, pseudonymized, with vehicle attributes. -#}
+
+with
+
+attempts as (
+
+    select * from {{ ref('int_unlock_attempts_sessionized') }}
+
+),
+
+vehicles as (
+
+    select * from {{ ref('int_vehicles_pseudonymized') }}
+
+),
+
+selected_attempts as (
+
+    select * from attempts
+    {% if is_incremental() %}
+    where source_ingest_date >= {{ access_analytics.session_ingest_cutoff() }}
+        or attempt_id in (
+            {{ access_analytics.stale_vehicle_attribute_ids('attempt_id', 'vehicles') }}
+        )
+    {% endif %}
+
+),
+
+final as (
+
+    select
+        selected_attempts.attempt_id,
+        {{ access_analytics.pseudonym('selected_attempts.vin') }} as vehicle_key,
+        selected_attempts.attempt_at,
+        selected_attempts.attempt_date,
+        selected_attempts.key_type,
+        selected_attempts.radio,
+        selected_attempts.firmware_version,
+        coalesce(vehicles.model, 'unknown') as model, -- noqa: RF04
+        coalesce(vehicles.region, 'unknown') as region,
+        coalesce(vehicles.access_hw, 'unknown') as access_hw,
+        selected_attempts.outcome,
+        selected_attempts.latency_ms,
+        selected_attempts.handle_wait,
+        selected_attempts.unlocked_at,
+        selected_attempts.source_ingest_date
+    from selected_attempts
+    left join vehicles
+        on selected_attempts.vin = vehicles.vin
+
+)
+
+select * from final

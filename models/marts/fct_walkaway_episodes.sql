@@ -1,0 +1,64 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='episode_id',
+        on_schema_change='fail',
+    )
+}}
+
+{#- One row per walk-away lock episode, pseudonymized, with vehicle attributes. -#}
+
+with
+
+episodes as (
+
+    select * from {{ ref('int_walkaway_episodes_sessionized') }}
+
+),
+
+vehicles as (
+
+    select * from {{ ref('int_vehicles_pseudonymized') }}
+
+),
+
+selected_episodes as (
+
+    select * from episodes
+    {% if is_incremental() %}
+    where source_ingest_date >= {{ access_analytics.session_ingest_cutoff() }}
+        or episode_id in (
+            {{ access_analytics.stale_vehicle_attribute_ids('episode_id', 'vehicles') }}
+        )
+    {% endif %}
+
+),
+
+final as (
+
+    select
+        selected_episodes.episode_id,
+        {{ access_analytics.pseudonym('selected_episodes.vin') }} as vehicle_key,
+        selected_episodes.started_at,
+        selected_episodes.episode_date,
+        selected_episodes.key_type,
+        selected_episodes.radio,
+        selected_episodes.firmware_version,
+        coalesce(vehicles.model, 'unknown') as model, -- noqa: RF04
+        coalesce(vehicles.region, 'unknown') as region,
+        coalesce(vehicles.access_hw, 'unknown') as access_hw,
+        selected_episodes.outcome,
+        selected_episodes.outcome <> 'suppressed' as is_eligible,
+        selected_episodes.suppression_reason,
+        selected_episodes.time_to_lock_ms,
+        selected_episodes.resolved_at,
+        selected_episodes.resolving_event_type,
+        selected_episodes.source_ingest_date
+    from selected_episodes
+    left join vehicles
+        on selected_episodes.vin = vehicles.vin
+
+)
+
+select * from final

@@ -1,0 +1,76 @@
+{#-
+    Key-fob battery metrics per reading day by model, region and cell_lot and
+    every roll-up of them (a cube, 'All' on rolled-up dimensions). The median
+    is taken over the fob-day medians of each slice.
+-#}
+
+with
+
+fob_days as (
+
+    select * from {{ ref('fct_fob_battery_daily') }}
+
+),
+
+vehicles as (
+
+    select * from {{ ref('int_vehicles_pseudonymized') }}
+
+),
+
+thresholds as (
+
+    select * from {{ ref('metric_thresholds') }}
+
+),
+
+members as (
+
+    select
+        fob_days.reading_date,
+        {{ access_analytics.slice_member('vehicles.model') }} as model, -- noqa: RF04
+        {{ access_analytics.slice_member('vehicles.region') }} as region,
+        {{ access_analytics.slice_member('fob_days.cell_lot') }} as cell_lot,
+        fob_days.voltage_comp_mv_median,
+        case
+            when fob_days.voltage_comp_mv_median < thresholds.battery_replace_soon_mv then 1
+            else 0
+        end as is_below_replace_soon
+    from fob_days
+    cross join thresholds
+    left join vehicles
+        on fob_days.vehicle_key = vehicles.vehicle_key
+
+),
+
+sliced as (
+
+    select
+        reading_date as metric_date,
+        {{ access_analytics.slice_label('model') }} as model, -- noqa: RF04
+        {{ access_analytics.slice_label('region') }} as region,
+        {{ access_analytics.slice_label('cell_lot') }} as cell_lot,
+        count(*) as fobs_reporting,
+        {{ access_analytics.median('voltage_comp_mv_median') }} as voltage_comp_mv_median,
+        count(case when is_below_replace_soon = 1 then 1 end) as fobs_below_2700
+    from members
+    group by reading_date, cube(model, region, cell_lot)
+
+),
+
+final as (
+
+    select
+        metric_date,
+        model,
+        region,
+        cell_lot,
+        fobs_reporting,
+        cast(voltage_comp_mv_median as double) as voltage_comp_mv_median,
+        fobs_below_2700,
+        cast(fobs_below_2700 as double) / fobs_reporting as share_below_2700
+    from sliced
+
+)
+
+select * from final

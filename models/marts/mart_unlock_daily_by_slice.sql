@@ -1,0 +1,92 @@
+{#-
+    Unlock metrics per day for every existing combination of model, region,
+    access_hw, key_type, radio and firmware_version, and every roll-up of them
+    (a cube): a dimension reads 'All' on the rows that roll it up. Each rate
+    and percentile is computed over the rows of its slice, never averaged
+    from smaller groups. Missing values read 'unknown'.
+-#}
+
+with
+
+attempts as (
+
+    select * from {{ ref('fct_unlock_attempts') }}
+
+),
+
+thresholds as (
+
+    select * from {{ ref('metric_thresholds') }}
+
+),
+
+members as (
+
+    select
+        attempt_date,
+        {{ access_analytics.slice_member('model') }} as model, -- noqa: RF04
+        {{ access_analytics.slice_member('region') }} as region,
+        {{ access_analytics.slice_member('access_hw') }} as access_hw,
+        {{ access_analytics.slice_member('key_type') }} as key_type,
+        {{ access_analytics.slice_member('radio') }} as radio,
+        {{ access_analytics.slice_member('firmware_version') }} as firmware_version,
+        outcome,
+        latency_ms,
+        handle_wait
+    from attempts
+
+),
+
+sliced as (
+
+    select
+        attempt_date as metric_date,
+        {{ access_analytics.slice_label('model') }} as model, -- noqa: RF04
+        {{ access_analytics.slice_label('region') }} as region,
+        {{ access_analytics.slice_label('access_hw') }} as access_hw,
+        {{ access_analytics.slice_label('key_type') }} as key_type,
+        {{ access_analytics.slice_label('radio') }} as radio,
+        {{ access_analytics.slice_label('firmware_version') }} as firmware_version,
+        count(*) as attempts,
+        count(case when outcome = 'unlocked' then 1 end) as unlocked,
+        count(case when handle_wait then 1 end) as handle_waits,
+        {{ access_analytics.percentile_cont('latency_ms', 0.5) }} as latency_p50_ms,
+        {{ access_analytics.percentile_cont('latency_ms', 0.9) }} as latency_p90_ms,
+        {{ access_analytics.percentile_cont('latency_ms', 0.95) }} as latency_p95_ms,
+        {{ access_analytics.percentile_cont('latency_ms', 0.99) }} as latency_p99_ms
+    from members
+    group by
+        attempt_date,
+        cube(model, region, access_hw, key_type, radio, firmware_version)
+
+),
+
+final as (
+
+    select
+        sliced.metric_date,
+        sliced.model,
+        sliced.region,
+        sliced.access_hw,
+        sliced.key_type,
+        sliced.radio,
+        sliced.firmware_version,
+        sliced.attempts,
+        sliced.unlocked,
+        sliced.handle_waits,
+        {{ access_analytics.safe_ratio('sliced.unlocked', 'sliced.attempts') }} as unlock_success_rate,
+        {{ access_analytics.wilson_low('sliced.unlocked', 'sliced.attempts', 'thresholds.wilson_z') }}
+            as success_rate_ci_low,
+        {{ access_analytics.wilson_high('sliced.unlocked', 'sliced.attempts', 'thresholds.wilson_z') }}
+            as success_rate_ci_high,
+        cast(sliced.latency_p50_ms as double) as latency_p50_ms,
+        cast(sliced.latency_p90_ms as double) as latency_p90_ms,
+        cast(sliced.latency_p95_ms as double) as latency_p95_ms,
+        cast(sliced.latency_p99_ms as double) as latency_p99_ms,
+        {{ access_analytics.safe_ratio('sliced.handle_waits', 'sliced.attempts') }} as handle_wait_rate
+    from sliced
+    cross join thresholds
+
+)
+
+select * from final

@@ -1,0 +1,109 @@
+{#-
+    Walk-away lock metrics per day for every existing combination of model,
+    region, access_hw, key_type, radio and firmware_version and every roll-up
+    of them (a cube, 'All' on rolled-up dimensions). Rates and percentiles are
+    computed over the rows of each slice. Missing values read 'unknown'.
+-#}
+
+with
+
+episodes as (
+
+    select * from {{ ref('fct_walkaway_episodes') }}
+
+),
+
+thresholds as (
+
+    select * from {{ ref('metric_thresholds') }}
+
+),
+
+members as (
+
+    select
+        episode_date,
+        {{ access_analytics.slice_member('model') }} as model, -- noqa: RF04
+        {{ access_analytics.slice_member('region') }} as region,
+        {{ access_analytics.slice_member('access_hw') }} as access_hw,
+        {{ access_analytics.slice_member('key_type') }} as key_type,
+        {{ access_analytics.slice_member('radio') }} as radio,
+        {{ access_analytics.slice_member('firmware_version') }} as firmware_version,
+        outcome,
+        suppression_reason,
+        time_to_lock_ms
+    from episodes
+
+),
+
+sliced as (
+
+    select
+        episode_date as metric_date,
+        {{ access_analytics.slice_label('model') }} as model, -- noqa: RF04
+        {{ access_analytics.slice_label('region') }} as region,
+        {{ access_analytics.slice_label('access_hw') }} as access_hw,
+        {{ access_analytics.slice_label('key_type') }} as key_type,
+        {{ access_analytics.slice_label('radio') }} as radio,
+        {{ access_analytics.slice_label('firmware_version') }} as firmware_version,
+        count(*) as episodes,
+        count(case when outcome <> 'suppressed' then 1 end) as eligible_episodes,
+        count(case when outcome = 'locked' then 1 end) as locked, -- noqa: RF04
+        count(case when outcome = 'locked_late' then 1 end) as locked_late,
+        count(case when outcome = 'manual_lock' then 1 end) as manual_lock,
+        count(case when outcome = 'suppressed' then 1 end) as suppressed,
+        count(case when outcome = 'not_locked' then 1 end) as not_locked,
+        count(case when suppression_reason = 'key_inside' then 1 end) as suppressed_key_inside,
+        count(case when suppression_reason = 'door_ajar' then 1 end) as suppressed_door_ajar,
+        count(case when suppression_reason = 'home_exclusion' then 1 end)
+            as suppressed_home_exclusion,
+        count(case when suppression_reason = 'feature_disabled' then 1 end)
+            as suppressed_feature_disabled,
+        {{ access_analytics.percentile_cont('time_to_lock_ms', 0.5) }} as time_to_lock_p50_ms,
+        {{ access_analytics.percentile_cont('time_to_lock_ms', 0.95) }} as time_to_lock_p95_ms
+    from members
+    group by
+        episode_date,
+        cube(model, region, access_hw, key_type, radio, firmware_version)
+
+),
+
+final as (
+
+    select
+        sliced.metric_date,
+        sliced.model,
+        sliced.region,
+        sliced.access_hw,
+        sliced.key_type,
+        sliced.radio,
+        sliced.firmware_version,
+        sliced.episodes,
+        sliced.eligible_episodes,
+        sliced.locked,
+        sliced.locked_late,
+        sliced.manual_lock,
+        sliced.suppressed,
+        sliced.not_locked,
+        sliced.suppressed_key_inside,
+        sliced.suppressed_door_ajar,
+        sliced.suppressed_home_exclusion,
+        sliced.suppressed_feature_disabled,
+        {{ access_analytics.safe_ratio('sliced.locked', 'sliced.eligible_episodes') }}
+            as walkaway_reliability,
+        {{ access_analytics.wilson_low('sliced.locked', 'sliced.eligible_episodes', 'thresholds.wilson_z') }}
+            as reliability_ci_low,
+        {{ access_analytics.wilson_high('sliced.locked', 'sliced.eligible_episodes', 'thresholds.wilson_z') }}
+            as reliability_ci_high,
+        case
+            when sliced.eligible_episodes > 0
+                then cast(sliced.not_locked as double) * 10000 / sliced.eligible_episodes
+        end as left_unlocked_per_10k,
+        cast(sliced.time_to_lock_p50_ms as double) as time_to_lock_p50_ms,
+        cast(sliced.time_to_lock_p95_ms as double) as time_to_lock_p95_ms
+    from sliced
+    cross join thresholds
+
+)
+
+select * from final

@@ -1,0 +1,27 @@
+{#-
+    The only place where a pseudonym maps back to a VIN (METRICS.md
+    "Privacy"): one row per registered vehicle. Lives in its own schema so
+    access can be granted to the engineers allowed to re-identify vehicles.
+-#}
+
+with
+
+vehicles as (
+
+    select * from {{ ref('int_vehicles_pseudonymized') }}
+
+),
+
+final as (
+
+    select
+        vehicle_key,
+        vin,
+        model,
+        region,
+        access_hw
+    from vehicles
+
+)
+
+select * from final

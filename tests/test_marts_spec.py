@@ -1,0 +1,545 @@
+"""The marts follow METRICS.md to the row.
+
+A small generated lake is built with dbt, then every attempt, card tap and
+walk-away episode is recomputed here by a plain Python reading of METRICS.md
+(a loop over each vehicle's events, nothing shared with the SQL) and compared
+with the fact tables row by row; the daily marts, the fob health view and the
+firmware release health are recomputed from those rows. Finally, no column of
+the marts holds a VIN or key id in clear.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import math
+import re
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import numpy as np
+import pytest
+
+from access_analytics.dbt_runner import run_dbt
+from access_analytics.generator import generate_lake
+from access_analytics.paths import DEMO_PSEUDONYM_KEY
+
+UNLOCK_TIMEOUT = dt.timedelta(seconds=30)
+CARD_WINDOW = dt.timedelta(seconds=5)
+WALKAWAY_WINDOW = dt.timedelta(seconds=600)
+WALKAWAY_SLO_MS = 5000
+Z = 1.959964
+RESOLVING = {"door_locked", "walkaway_suppressed", "unlock_zone_entered", "lock_zone_exited"}
+
+
+@dataclass(frozen=True)
+class Event:
+    event_id: str
+    vin: str
+    event_at: dt.datetime
+    event_type: str
+    lock_source: str | None
+    detail: str | None
+
+
+def pseudonym(value: str) -> str:
+    return hashlib.sha256(f"{DEMO_PSEUDONYM_KEY}|{value}".encode()).hexdigest()[:16]
+
+
+def millis(start: dt.datetime, end: dt.datetime) -> int:
+    """Whole milliseconds, truncated (both are non-negative here)."""
+    return ((end - start) // dt.timedelta(microseconds=1)) // 1000
+
+
+def wilson(successes: int, trials: int) -> tuple[float, float]:
+    p = successes / trials
+    centre = p + Z * Z / (2 * trials)
+    half = Z * math.sqrt(p * (1 - p) / trials + Z * Z / (4 * trials * trials))
+    return (centre - half) / (1 + Z * Z / trials), (centre + half) / (1 + Z * Z / trials)
+
+
+def close(actual: Any, expected: Any, rel: float = 1e-9) -> bool:
+    if actual is None or expected is None:
+        return actual is None and expected is None
+    return math.isclose(actual, expected, rel_tol=rel, abs_tol=1e-9)
+
+
+# --- the reference reading of METRICS.md ------------------------------------
+
+
+def reference_attempts(events: list[Event]) -> dict[str, tuple[str, int | None, bool]]:
+    """attempt_id -> (outcome, latency_ms, handle_wait) for one vehicle's ordered events."""
+    out = {}
+    for i, start in enumerate(events):
+        if start.event_type != "unlock_zone_entered":
+            continue
+        unlock, handle = None, False
+        for later in events[i + 1 :]:
+            if later.event_at - start.event_at > UNLOCK_TIMEOUT:
+                break
+            if later.event_type == "unlock_zone_entered":
+                break
+            if later.event_type == "door_unlocked" and later.lock_source == "passive":
+                unlock = later
+                break
+            if later.event_type == "handle_pulled":
+                handle = True
+        if unlock is None:
+            out[start.event_id] = ("timed_out", None, handle)
+        else:
+            out[start.event_id] = ("unlocked", millis(start.event_at, unlock.event_at), handle)
+    return out
+
+
+def reference_taps(events: list[Event]) -> dict[str, tuple[str, int | None]]:
+    out = {}
+    for i, tap in enumerate(events):
+        if tap.event_type != "nfc_tapped":
+            continue
+        out[tap.event_id] = ("no_unlock", None)
+        for later in events[i + 1 :]:
+            if later.event_at - tap.event_at > CARD_WINDOW:
+                break
+            if later.event_type == "door_unlocked" and later.lock_source == "card":
+                out[tap.event_id] = ("unlocked", millis(tap.event_at, later.event_at))
+                break
+    return out
+
+
+def reference_episodes(events: list[Event]) -> dict[str, tuple[str, str | None, int | None]]:
+    """episode_id -> (outcome, suppression_reason, time_to_lock_ms)."""
+    out = {}
+    for i, start in enumerate(events):
+        if start.event_type != "lock_zone_exited":
+            continue
+        result: tuple[str, str | None, int | None] = ("not_locked", None, None)
+        for later in events[i + 1 :]:
+            if later.event_at - start.event_at > WALKAWAY_WINDOW:
+                break
+            if later.event_type not in RESOLVING:
+                continue
+            if later.event_type == "door_locked" and later.lock_source == "walkaway":
+                ttl = millis(start.event_at, later.event_at)
+                result = ("locked" if ttl <= WALKAWAY_SLO_MS else "locked_late", None, ttl)
+            elif later.event_type == "door_locked":
+                result = ("manual_lock", None, None)
+            elif later.event_type == "walkaway_suppressed":
+                result = ("suppressed", later.detail, None)
+            break
+        out[start.event_id] = result
+    return out
+
+
+# --- fixtures ---------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def lake(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    lake = tmp_path_factory.mktemp("marts_spec_lake") / "lake"
+    generate_lake(lake, vehicles=40, days=21, start_date="2026-01-05", seed=11)
+    return lake
+
+
+@pytest.fixture(scope="module")
+def warehouse(lake: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("marts_spec")
+    warehouse = root / "warehouse.duckdb"
+    run_dbt(["build"], lake=lake, warehouse=warehouse, target_path=root / "target")
+    return warehouse
+
+
+@pytest.fixture(scope="module")
+def db(warehouse: Path) -> duckdb.DuckDBPyConnection:
+    connection = duckdb.connect(str(warehouse), read_only=True)
+    yield connection
+    connection.close()
+
+
+@pytest.fixture(scope="module")
+def events_by_vin(db: duckdb.DuckDBPyConnection) -> dict[str, list[Event]]:
+    rows = db.sql(
+        "select event_id, vin, event_at, event_type, lock_source, detail"
+        " from staging.stg_raw__access_events"
+    ).fetchall()
+    grouped: dict[str, list[Event]] = defaultdict(list)
+    for row in rows:
+        grouped[row[1]].append(Event(*row))
+    for events in grouped.values():
+        events.sort(key=lambda e: (e.event_at, e.event_id))
+    return grouped
+
+
+def fetch_dicts(db: duckdb.DuckDBPyConnection, sql: str) -> list[dict[str, Any]]:
+    relation = db.sql(sql)
+    return [dict(zip(relation.columns, row, strict=True)) for row in relation.fetchall()]
+
+
+# --- sessions, row by row ---------------------------------------------------
+
+
+def test_every_attempt_matches_the_definition(db, events_by_vin) -> None:
+    expected = {}
+    for vin, events in events_by_vin.items():
+        for attempt_id, value in reference_attempts(events).items():
+            expected[attempt_id] = (pseudonym(vin), *value)
+    actual = {
+        row[0]: tuple(row[1:])
+        for row in db.sql(
+            "select attempt_id, vehicle_key, outcome, latency_ms, handle_wait"
+            " from marts.fct_unlock_attempts"
+        ).fetchall()
+    }
+    assert len(expected) > 500
+    assert {o for _, o, _, _ in expected.values()} == {"unlocked", "timed_out"}
+    assert actual == expected
+
+
+def test_every_card_tap_matches_the_definition(db, events_by_vin) -> None:
+    expected = {}
+    for vin, events in events_by_vin.items():
+        for tap_id, value in reference_taps(events).items():
+            expected[tap_id] = (pseudonym(vin), *value)
+    actual = {
+        row[0]: tuple(row[1:])
+        for row in db.sql(
+            "select tap_id, vehicle_key, outcome, latency_ms from marts.fct_card_taps"
+        ).fetchall()
+    }
+    assert len(expected) > 20
+    assert actual == expected
+
+
+def test_every_walkaway_episode_matches_the_definition(db, events_by_vin) -> None:
+    expected = {}
+    for vin, events in events_by_vin.items():
+        for episode_id, value in reference_episodes(events).items():
+            expected[episode_id] = (pseudonym(vin), *value)
+    actual = {
+        row[0]: tuple(row[1:])
+        for row in db.sql(
+            "select episode_id, vehicle_key, outcome, suppression_reason, time_to_lock_ms"
+            " from marts.fct_walkaway_episodes"
+        ).fetchall()
+    }
+    assert len(expected) > 500
+    assert {o for _, o, _, _ in expected.values()} >= {"locked", "not_locked", "suppressed"}
+    assert actual == expected
+
+
+# --- daily marts from the facts ---------------------------------------------
+
+
+def test_unlock_daily_follows_the_attempts(db) -> None:
+    by_day: dict[dt.date, list[tuple[str, int | None, bool]]] = defaultdict(list)
+    for day, outcome, latency, wait in db.sql(
+        "select attempt_date, outcome, latency_ms, handle_wait from marts.fct_unlock_attempts"
+    ).fetchall():
+        by_day[day].append((outcome, latency, wait))
+    mart = {r["metric_date"]: r for r in fetch_dicts(db, "select * from marts.mart_unlock_daily")}
+    assert set(mart) == set(by_day)
+    for day, rows in by_day.items():
+        row = mart[day]
+        unlocked = sum(o == "unlocked" for o, _, _ in rows)
+        latencies = [lat for o, lat, _ in rows if o == "unlocked"]
+        low, high = wilson(unlocked, len(rows))
+        assert row["attempts"] == len(rows)
+        assert row["unlocked"] == unlocked
+        assert close(row["unlock_success_rate"], unlocked / len(rows))
+        assert close(row["success_rate_ci_low"], low)
+        assert close(row["success_rate_ci_high"], high)
+        assert close(row["handle_wait_rate"], sum(w for _, _, w in rows) / len(rows))
+        for q in (50, 90, 95, 99):
+            assert close(row[f"latency_p{q}_ms"], float(np.percentile(latencies, q)))
+
+
+def test_walkaway_daily_follows_the_episodes(db) -> None:
+    by_day: dict[dt.date, list[tuple[str, int | None]]] = defaultdict(list)
+    for day, outcome, ttl in db.sql(
+        "select episode_date, outcome, time_to_lock_ms from marts.fct_walkaway_episodes"
+    ).fetchall():
+        by_day[day].append((outcome, ttl))
+    mart = {r["metric_date"]: r for r in fetch_dicts(db, "select * from marts.mart_walkaway_daily")}
+    assert set(mart) == set(by_day)
+    for day, rows in by_day.items():
+        row = mart[day]
+        eligible = [o for o, _ in rows if o != "suppressed"]
+        locked = eligible.count("locked")
+        assert row["episodes"] == len(rows)
+        assert row["eligible_episodes"] == len(eligible)
+        assert row["locked"] == locked
+        assert close(row["walkaway_reliability"], locked / len(eligible))
+        low, high = wilson(locked, len(eligible))
+        assert close(row["reliability_ci_low"], low)
+        assert close(row["reliability_ci_high"], high)
+        assert close(
+            row["left_unlocked_per_10k"], eligible.count("not_locked") / len(eligible) * 10000
+        )
+        times = [t for o, t in rows if o in ("locked", "locked_late")]
+        assert close(row["time_to_lock_p50_ms"], float(np.percentile(times, 50)))
+        assert close(row["time_to_lock_p95_ms"], float(np.percentile(times, 95)))
+
+
+def test_sliced_rollup_rows_equal_the_fleet_marts(db) -> None:
+    """The all-'All' slice is the fleet; a slice's rate is over its own rows."""
+    difference = db.sql(
+        """
+        select metric_date, attempts, unlocked, latency_p95_ms from marts.mart_unlock_daily
+        except
+        select metric_date, attempts, unlocked, latency_p95_ms
+        from marts.mart_unlock_daily_by_slice
+        where model = 'All' and region = 'All' and access_hw = 'All'
+            and key_type = 'All' and radio = 'All' and firmware_version = 'All'
+        """
+    ).fetchall()
+    assert difference == []
+    # one slice recomputed from the facts
+    model, day = db.sql(
+        "select model, attempt_date from marts.fct_unlock_attempts group by all"
+        " order by count(*) desc limit 1"
+    ).fetchone()
+    latencies = [
+        r[0]
+        for r in db.sql(
+            "select latency_ms from marts.fct_unlock_attempts"
+            f" where model = '{model}' and attempt_date = '{day}' and latency_ms is not null"
+        ).fetchall()
+    ]
+    p95 = db.sql(
+        "select latency_p95_ms from marts.mart_unlock_daily_by_slice"
+        f" where model = '{model}' and metric_date = '{day}' and region = 'All'"
+        " and access_hw = 'All' and key_type = 'All' and radio = 'All'"
+        " and firmware_version = 'All'"
+    ).fetchone()[0]
+    assert close(p95, float(np.percentile(latencies, 95)))
+
+
+# --- fob battery --------------------------------------------------------------
+
+
+def test_fob_health_follows_the_readings(db) -> None:
+    readings = db.sql(
+        "select fob_id, read_at, voltage_mv, temperature_c"
+        " from staging.stg_raw__fob_battery_readings"
+    ).fetchall()
+    by_fob_day: dict[tuple[str, dt.date], list[float]] = defaultdict(list)
+    for fob_id, read_at, voltage, temperature in readings:
+        comp = voltage if temperature is None else voltage + 1.5 * (25 - float(temperature))
+        by_fob_day[(fob_id, read_at.date())].append(comp)
+    days_by_fob: dict[str, dict[dt.date, float]] = defaultdict(dict)
+    for (fob_id, day), values in by_fob_day.items():
+        days_by_fob[fob_id][day] = float(np.median(values))
+    actual = {r["fob_key"]: r for r in fetch_dicts(db, "select * from marts.dim_fob_health")}
+    assert len(actual) == len(days_by_fob)
+    for fob_id, days in days_by_fob.items():
+        row = actual[pseudonym(fob_id)]
+        last = max(days)
+        recent = sorted(days, reverse=True)[:7]
+        latest = float(np.median([days[d] for d in recent]))
+        window = [d for d in days if (last - d).days < 60]
+        slope = None
+        if len(window) >= 7:
+            x = np.array([(d - last).days for d in window], dtype=float)
+            y = np.array([days[d] for d in window])
+            slope = float(np.polyfit(x, y, 1)[0])
+        days_to_low = (latest - 2500) / -slope if slope is not None and slope < 0 else None
+        if latest < 2500:
+            band = "replace_now"
+        elif (days_to_low is not None and days_to_low <= 30) or latest < 2700:
+            band = "replace_soon"
+        elif latest < 2850:
+            band = "watch"
+        else:
+            band = "healthy"
+        assert row["last_reading_date"] == last
+        assert close(row["latest_voltage_comp_mv"], latest, rel=1e-6)
+        assert close(row["drain_mv_per_day"], slope, rel=1e-6)
+        assert close(row["days_to_low"], days_to_low, rel=1e-6)
+        assert row["health_band"] == band
+
+
+# --- firmware release health -------------------------------------------------
+
+
+def z_test_p(x1: int, n1: int, x2: int, n2: int) -> float | None:
+    if n1 == 0 or n2 == 0:
+        return None
+    pooled = (x1 + x2) / (n1 + n2)
+    if pooled in (0.0, 1.0):
+        return None
+    z = (x1 / n1 - x2 / n2) / math.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n2))
+    return math.erfc(abs(z) / math.sqrt(2))
+
+
+def test_firmware_release_health_follows_the_facts(db) -> None:
+    releases = db.sql(
+        "select version, released_on from staging.stg_raw__firmware_releases"
+    ).fetchall()
+    first_seen = dict(
+        db.sql(
+            "select firmware_version, min(cast(event_at as date))"
+            " from staging.stg_raw__access_events group by 1"
+        ).fetchall()
+    )
+    attempts = db.sql(
+        "select firmware_version, attempt_date, outcome, latency_ms from marts.fct_unlock_attempts"
+    ).fetchall()
+    episodes = db.sql(
+        "select firmware_version, episode_date, outcome from marts.fct_walkaway_episodes"
+    ).fetchall()
+    actual = {
+        r["firmware_version"]: r
+        for r in fetch_dicts(db, "select * from marts.mart_firmware_release_health")
+    }
+    expected_versions = set()
+    for version, released_on in releases:
+        earlier = [(d, v) for v, d in releases if d < released_on]
+        if not earlier or version not in first_seen:
+            continue
+        latest_day = max(d for d, _ in earlier)
+        predecessor = max(
+            (v for d, v in earlier if d == latest_day),
+            key=lambda v: tuple(int(p) for p in v.split(".")),
+        )
+        expected_versions.add(version)
+        start = first_seen[version]
+        end = start + dt.timedelta(days=13)
+        row = actual[version]
+        assert (row["predecessor_version"], row["window_start"], row["window_end"]) == (
+            predecessor,
+            start,
+            end,
+        )
+
+        def window_attempts(v: str, s: dt.date = start, e: dt.date = end) -> list[tuple]:
+            return [a for a in attempts if a[0] == v and s <= a[1] <= e]
+
+        def window_eligible(v: str, s: dt.date = start, e: dt.date = end) -> list[tuple]:
+            return [x for x in episodes if x[0] == v and s <= x[1] <= e and x[2] != "suppressed"]
+
+        new, prev = window_attempts(version), window_attempts(predecessor)
+        new_e, prev_e = window_eligible(version), window_eligible(predecessor)
+        ok_new = sum(a[2] == "unlocked" for a in new)
+        ok_prev = sum(a[2] == "unlocked" for a in prev)
+        lock_new = sum(x[2] == "locked" for x in new_e)
+        lock_prev = sum(x[2] == "locked" for x in prev_e)
+        assert (row["attempts_new"], row["attempts_prev"]) == (len(new), len(prev))
+        assert (row["eligible_new"], row["eligible_prev"]) == (len(new_e), len(prev_e))
+        success_p = z_test_p(ok_new, len(new), ok_prev, len(prev))
+        reliability_p = z_test_p(lock_new, len(new_e), lock_prev, len(prev_e))
+        assert close(row["success_p_value"], success_p, rel=1e-6)
+        assert close(row["reliability_p_value"], reliability_p, rel=1e-6)
+        lat_new = [a[3] for a in new if a[3] is not None]
+        lat_prev = [a[3] for a in prev if a[3] is not None]
+        change = None
+        if lat_new and lat_prev:
+            change = float(np.percentile(lat_new, 95)) / float(np.percentile(lat_prev, 95)) - 1
+        sufficient_a = len(new) >= 1000 and len(prev) >= 1000
+        sufficient_e = len(new_e) >= 1000 and len(prev_e) >= 1000
+        flagged = (
+            (
+                sufficient_a
+                and success_p is not None
+                and success_p < 0.001
+                and ok_prev / len(prev) - ok_new / len(new) >= 0.002
+            )
+            or (sufficient_a and change is not None and change >= 0.10)
+            or (
+                sufficient_e
+                and reliability_p is not None
+                and reliability_p < 0.001
+                and lock_prev / len(prev_e) - lock_new / len(new_e) >= 0.002
+            )
+        )
+        status = (
+            "regression"
+            if flagged
+            else "insufficient_data"
+            if not (sufficient_a and sufficient_e)
+            else "ok"
+        )
+        assert row["status"] == status
+    assert set(actual) == expected_versions
+
+
+# --- data quality ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("table_name", "time_column"),
+    [("access_events", "event_at"), ("fob_battery_readings", "read_at")],
+)
+def test_data_quality_counts_every_raw_row(db, lake, table_name, time_column) -> None:
+    raw = dict(
+        duckdb.sql(
+            f"select cast(ingest_date as date), count(*) from read_parquet("
+            f"'{lake}/raw/{table_name}/*/*.parquet', hive_partitioning = true) group by 1"
+        ).fetchall()
+    )
+    kept = {
+        day: (rows, late_1h, late_24h, newest)
+        for day, rows, late_1h, late_24h, newest in db.sql(
+            f"""
+            select ingest_date, count(*),
+                count(*) filter (where received_at - {time_column} > interval 1 hour),
+                count(*) filter (where received_at - {time_column} > interval 24 hour),
+                max(received_at)
+            from staging.stg_raw__{table_name} group by 1
+            """
+        ).fetchall()
+    }
+    mart = {
+        r["ingest_date"]: r
+        for r in fetch_dicts(
+            db, f"select * from marts.mart_data_quality_daily where table_name = '{table_name}'"
+        )
+    }
+    assert mart.keys() == raw.keys()
+    for day, rows_read in raw.items():
+        row = mart[day]
+        assert row["rows_read"] == rows_read
+        assert row["rows_kept"] + row["duplicates_dropped"] + row["rows_quarantined"] == rows_read
+        rows, late_1h, late_24h, newest = kept.get(day, (0, 0, 0, None))
+        assert row["rows_kept"] == rows
+        assert row["max_received_at"] == newest
+        assert close(row["late_1h_share"], late_1h / rows if rows else None)
+        assert close(row["late_24h_share"], late_24h / rows if rows else None)
+    reasons = db.sql(
+        f"select sum(rows) from marts.mart_quarantine_reasons where table_name = '{table_name}'"
+    ).fetchone()[0]
+    assert reasons == sum(r["rows_quarantined"] for r in mart.values())
+
+
+# --- privacy -------------------------------------------------------------------
+
+
+def test_no_vin_or_key_id_reaches_the_marts(db) -> None:
+    secrets = {
+        r[0]
+        for r in db.sql(
+            "select vin from staging.stg_raw__vehicles"
+            " union select key_id from staging.stg_raw__keys"
+            " union select distinct vin from staging.stg_raw__access_events"
+            " union select distinct key_id from staging.stg_raw__access_events"
+            " where key_id is not null"
+        ).fetchall()
+    }
+    vin_shape = re.compile(r"^[A-HJ-NPR-Z0-9]{17}$")
+    text_columns = db.sql(
+        "select table_name, column_name from information_schema.columns"
+        " where table_schema = 'marts' and data_type = 'VARCHAR'"
+    ).fetchall()
+    assert len(text_columns) > 20
+    for table, column in text_columns:
+        values = {
+            r[0] for r in db.sql(f'select distinct "{column}" from marts."{table}"').fetchall()
+        }
+        leaked = {v for v in values if v is not None and (v in secrets or vin_shape.match(v))}
+        assert not leaked, (
+            f"marts.{table}.{column} holds identifiers in clear: {sorted(leaked)[:3]}"
+        )
+    # the restricted schema is the one way back
+    mapped = db.sql("select count(*) from restricted.restricted_vehicle_identities").fetchone()[0]
+    assert mapped == db.sql("select count(*) from staging.stg_raw__vehicles").fetchone()[0]
