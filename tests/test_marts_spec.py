@@ -23,8 +23,6 @@ import duckdb
 import numpy as np
 import pytest
 
-from access_analytics.dbt_runner import run_dbt
-from access_analytics.generator import generate_lake
 from access_analytics.paths import DEMO_PSEUDONYM_KEY
 
 UNLOCK_TIMEOUT = dt.timedelta(seconds=30)
@@ -137,18 +135,14 @@ def reference_episodes(events: list[Event]) -> dict[str, tuple[str, str | None, 
 
 
 @pytest.fixture(scope="module")
-def lake(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    lake = tmp_path_factory.mktemp("marts_spec_lake") / "lake"
-    generate_lake(lake, vehicles=40, days=21, start_date="2026-01-05", seed=11)
-    return lake
+def lake(built_warehouse) -> Path:
+    return built_warehouse.lake
 
 
 @pytest.fixture(scope="module")
-def warehouse(lake: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("marts_spec")
-    warehouse = root / "warehouse.duckdb"
-    run_dbt(["build"], lake=lake, warehouse=warehouse, target_path=root / "target")
-    return warehouse
+def warehouse(built_warehouse) -> Path:
+    """The session's warehouse: built once from a generated lake, every dbt test passed."""
+    return built_warehouse.path
 
 
 @pytest.fixture(scope="module")
