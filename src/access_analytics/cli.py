@@ -1,1 +1,119 @@
-def app(): pass
+"""Command-line entry point `access-analytics`: thin wrappers around the package's functions."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+app = typer.Typer(
+    help="Access analytics: raw telemetry generator and project tools.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+@app.callback()
+def main() -> None:
+    """Access analytics: raw telemetry generator and project tools."""
+
+
+def _rate(help_text: str) -> object:
+    return typer.Option(help=help_text + " (0..1)")
+
+
+@app.command()
+def generate(
+    lake: Annotated[
+        Path,
+        typer.Option(
+            envvar="ACCESS_LAKE_ROOT", help="Lake root to write (raw/... and manifest.json)."
+        ),
+    ] = Path("data/lake"),
+    vehicles: Annotated[int, typer.Option(help="Fleet size.")] = 400,
+    days: Annotated[int, typer.Option(help="Number of simulated days.")] = 60,
+    start_date: Annotated[
+        str, typer.Option(help="First simulated day, YYYY-MM-DD.")
+    ] = "2026-01-05",
+    seed: Annotated[int, typer.Option(help="Random seed: same seed and options, same bytes.")] = 42,
+    duplicate_rate: Annotated[float, _rate("Share of rows uploaded twice")] = 0.02,
+    late_rate: Annotated[float, _rate("Share of trips arriving 1-24 h late")] = 0.03,
+    very_late_rate: Annotated[float, _rate("Share of trips arriving over 24 h late")] = 0.005,
+    invalid_rate: Annotated[float, _rate("Share of rows broken (quarantined)")] = 0.002,
+    skew_rate: Annotated[
+        float, _rate("Share of vehicle-days with a clock up to 5 min ahead")
+    ] = 0.01,
+    unknown_firmware_rate: Annotated[
+        float, _rate("Share of vehicle-days on a build missing from the registry")
+    ] = 0.005,
+    files_per_partition: Annotated[int, typer.Option(help="Parquet files per partition.")] = 4,
+    overwrite: Annotated[
+        bool, typer.Option(help="Replace the lake in a non-empty directory.")
+    ] = False,
+    quiet: Annotated[bool, typer.Option(help="No progress bar or summary.")] = False,
+) -> None:
+    """Generate a raw telemetry lake that follows RAW_CONTRACT.md."""
+    from access_analytics.generator import GeneratorError, generate_lake
+
+    try:
+        manifest = generate_lake(
+            lake,
+            vehicles=vehicles,
+            days=days,
+            start_date=start_date,
+            seed=seed,
+            duplicate_rate=duplicate_rate,
+            late_rate=late_rate,
+            very_late_rate=very_late_rate,
+            invalid_rate=invalid_rate,
+            skew_rate=skew_rate,
+            unknown_firmware_rate=unknown_firmware_rate,
+            files_per_partition=files_per_partition,
+            overwrite=overwrite,
+            progress=not quiet,
+        )
+    except GeneratorError as error:
+        typer.echo(f"Error: {error}", err=True)
+        raise typer.Exit(code=2) from None
+    if not quiet:
+        tables = manifest["tables"]
+        events = tables["access_events"]["rows"]
+        readings = tables["fob_battery_readings"]["rows"]
+        typer.echo(f"Wrote {events:,} access events and {readings:,} fob readings to {lake}")
+
+
+# Superset: dashboards as code (import/export/check/sync/publish/benchmark) and the server.
+from access_analytics.superset.cli import dashboards_app, serve  # noqa: E402
+
+app.add_typer(dashboards_app, name="dashboards")
+app.command("serve")(serve)
+
+# Trino: the local scale-out engine (up/down/status/register-lake).
+from access_analytics.trino.cli import trino_app  # noqa: E402
+
+app.add_typer(trino_app, name="trino")
+
+
+@app.command()
+def demo(
+    vehicles: Annotated[int, typer.Option(help="Fleet size.")] = 400,
+    days: Annotated[int, typer.Option(help="Number of simulated days.")] = 60,
+    serve_dashboards: Annotated[
+        bool, typer.Option("--serve/--no-serve", help="Serve the dashboards when built.")
+    ] = True,
+) -> None:
+    """Generate a fleet, build and test the warehouse, and serve the dashboards."""
+    from access_analytics.dbt_runner import DbtError
+    from access_analytics.demo import DemoFleet, run_demo
+    from access_analytics.generator import GeneratorError
+
+    try:
+        rows = run_demo(DemoFleet(vehicles=vehicles, days=days), serve=serve_dashboards)
+    except (DbtError, GeneratorError) as error:
+        typer.echo(f"Error: {error}", err=True)
+        raise typer.Exit(code=1) from None
+    if not all(row.adds_up for row in rows):
+        typer.echo("Error: raw rows do not add up (see the table above)", err=True)
+        raise typer.Exit(code=1)

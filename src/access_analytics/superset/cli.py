@@ -1,0 +1,212 @@
+"""`access-analytics dashboards ...` and `access-analytics serve`."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import requests
+import typer
+from rich.console import Console
+
+from access_analytics.superset import settings
+from access_analytics.superset.assets import AssetError, dump_yaml, load_bundle, write_tree
+from access_analytics.superset.check import (
+    expected_exposures,
+    load_marts,
+    run_check,
+    sync_descriptions,
+)
+from access_analytics.superset.client import SupersetClient, SupersetError
+
+# Problems are printed one per line, never wrapped, so CI logs stay greppable.
+console = Console(soft_wrap=True)
+dashboards_app = typer.Typer(
+    help="Superset dashboards as code: import, export, check, sync, publish, benchmark.",
+    no_args_is_help=True,
+)
+
+Directory = Annotated[Path, typer.Option("--dir", help="The dashboards folder.")]
+Url = Annotated[str, typer.Option("--url", envvar="SUPERSET_URL", help="Superset base URL.")]
+Username = Annotated[str, typer.Option("--username", envvar="SUPERSET_USERNAME")]
+Password = Annotated[str, typer.Option("--password", envvar="SUPERSET_PASSWORD")]
+Manifest = Annotated[Path, typer.Option("--manifest", help="The dbt manifest.json.")]
+Exposures = Annotated[Path, typer.Option("--exposures", help="The dbt exposures YAML.")]
+DEFAULT_URL = "http://localhost:8088"
+
+
+def _fail(message: str) -> None:
+    console.print(f"[red]error:[/red] {message}")
+    raise typer.Exit(1)
+
+
+@dashboards_app.command("import")
+def import_command(
+    directory: Directory = settings.DASHBOARDS_DIR,
+    url: Url = DEFAULT_URL,
+    username: Username = settings.DEMO_ADMIN_USER,
+    password: Password = settings.DEMO_ADMIN_PASSWORD,
+    database_uri: Annotated[
+        str | None,
+        typer.Option(
+            "--database-uri",
+            envvar="SUPERSET_WAREHOUSE_URI",
+            help="Warehouse SQLAlchemy URI (default: the published DuckDB file, read-only).",
+        ),
+    ] = None,
+) -> None:
+    """Import dashboards/ through /api/v1/assets/import/ (overwrites, idempotent)."""
+    from access_analytics.superset.operations import import_dashboards
+
+    try:
+        bundle = import_dashboards(
+            SupersetClient(url, username, password),
+            directory,
+            database_uri or settings.warehouse_uri(),
+        )
+    except (AssetError, SupersetError) as exc:
+        # The import is one transaction in Superset: a rejected bundle changes nothing.
+        _fail(f"nothing imported: {exc}")
+        return
+    except requests.ConnectionError:
+        _fail(f"cannot reach Superset at {url} (is it running? make serve)")
+        return
+    console.print(
+        f"imported {len(bundle.of('dashboards'))} dashboards and "
+        f"{len(bundle.of('charts'))} charts into {url}"
+    )
+
+
+@dashboards_app.command("export")
+def export_command(
+    directory: Directory = settings.DASHBOARDS_DIR,
+    url: Url = DEFAULT_URL,
+    username: Username = settings.DEMO_ADMIN_USER,
+    password: Password = settings.DEMO_ADMIN_PASSWORD,
+) -> None:
+    """Export every dashboard of a running Superset, normalized, into dashboards/."""
+    from access_analytics.superset.operations import export_dashboards
+
+    files = export_dashboards(SupersetClient(url, username, password))
+    changed = write_tree(directory, files)
+    console.print(f"{len(files)} files, {len(changed)} changed")
+    for name in changed:
+        console.print(f"  {name}")
+
+
+@dashboards_app.command("check")
+def check_command(
+    directory: Directory = settings.DASHBOARDS_DIR,
+    manifest: Manifest = settings.DEFAULT_MANIFEST,
+    exposures: Exposures = settings.EXPOSURES_FILE,
+) -> None:
+    """Offline: every dataset, column, metric and reference must exist in the dbt marts."""
+    try:
+        problems = run_check(directory, manifest, exposures)
+    except AssetError as exc:
+        _fail(str(exc))
+        return
+    for problem in problems:
+        console.print(f"[red]✗[/red] {problem}")
+    if problems:
+        _fail(f"{len(problems)} problem(s) in {directory}")
+    console.print(f"[green]✓[/green] {directory} matches the dbt marts and exposures")
+
+
+@dashboards_app.command("sync")
+def sync_command(
+    directory: Directory = settings.DASHBOARDS_DIR,
+    manifest: Manifest = settings.DEFAULT_MANIFEST,
+    exposures: Exposures = settings.EXPOSURES_FILE,
+) -> None:
+    """Copy dataset and column descriptions from the dbt docs; rewrite the exposures."""
+    try:
+        bundle = load_bundle(directory)
+        marts = load_marts(manifest)
+    except AssetError as exc:
+        _fail(str(exc))
+        return
+    for name, content in sync_descriptions(bundle, marts).items():
+        (directory / name).write_text(dump_yaml(content))
+        console.print(f"  descriptions: {name}")
+    exposures.parent.mkdir(parents=True, exist_ok=True)
+    exposures.write_text(expected_exposures(bundle))
+    console.print(f"  exposures: {exposures}")
+
+
+@dashboards_app.command("publish")
+def publish_command(
+    build: Annotated[
+        Path | None, typer.Option("--from", help="Built warehouse (ACCESS_WAREHOUSE_PATH).")
+    ] = None,
+    serving: Annotated[
+        Path | None,
+        typer.Option("--to", help="Served file (ACCESS_SERVING_WAREHOUSE_PATH)."),
+    ] = None,
+) -> None:
+    """Atomically publish a successfully built warehouse to the file Superset reads."""
+    from access_analytics.superset.publish import PublishError, publish
+
+    try:
+        target = publish(
+            build or settings.build_warehouse_path(), serving or settings.serving_warehouse_path()
+        )
+    except PublishError as exc:
+        _fail(f"not published, Superset keeps the previous warehouse: {exc}")
+        return
+    console.print(f"published {target}")
+
+
+@dashboards_app.command("benchmark")
+def benchmark_command(
+    directory: Directory = settings.DASHBOARDS_DIR,
+    url: Url = DEFAULT_URL,
+    username: Username = settings.DEMO_ADMIN_USER,
+    password: Password = settings.DEMO_ADMIN_PASSWORD,
+    rounds: Annotated[int, typer.Option("--rounds", help="Calls per chart.")] = 5,
+) -> None:
+    """p50/p95 of every chart's /api/v1/chart/data call, caches bypassed."""
+    from access_analytics.superset.operations import benchmark
+
+    result = benchmark(SupersetClient(url, username, password), load_bundle(directory), rounds)
+    console.print(json.dumps(result, indent=2))
+
+
+def serve(
+    port: Annotated[int, typer.Option("--port")] = 8088,
+    host: Annotated[str, typer.Option("--host", help="Interface to listen on.")] = "127.0.0.1",
+    directory: Directory = settings.DASHBOARDS_DIR,
+    stop: Annotated[bool, typer.Option("--stop", help="Only stop a running server.")] = False,
+    foreground: Annotated[
+        bool, typer.Option("--foreground", help="Stay attached; Ctrl-C stops Superset.")
+    ] = False,
+) -> None:
+    """(Re)start Superset on the published warehouse and import the dashboards."""
+    from access_analytics.superset.publish import PublishError
+    from access_analytics.superset.server import (
+        admin_password,
+        serve_dashboards,
+        stop_recorded_server,
+    )
+
+    if stop:
+        if stop_recorded_server():
+            console.print("stopped the running Superset")
+        return
+    try:
+        server = serve_dashboards(port, host, directory, step=lambda title: console.status(title))
+    except PublishError as exc:
+        _fail(f"{exc}\nbuild and publish the warehouse first (make demo)")
+        return
+    assert server.process is not None
+    console.print(
+        f"\nSuperset serves the dashboards at [bold]http://localhost:{port}[/bold]\n"
+        f"login: [bold]{settings.DEMO_ADMIN_USER}[/bold] / [bold]{admin_password()}[/bold]"
+        f"   (log: {server.log_path}; stop: access-analytics serve --stop)"
+    )
+    if foreground:
+        try:
+            server.process.wait()
+        except KeyboardInterrupt:
+            stop_recorded_server()

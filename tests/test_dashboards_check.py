@@ -1,0 +1,277 @@
+"""`access-analytics dashboards check`, sync and the export normalizer, offline."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from access_analytics.superset import settings
+from access_analytics.superset.assets import (
+    AssetError,
+    bundle_zip,
+    load_bundle,
+    normalize_export,
+    read_tree,
+)
+from access_analytics.superset.check import run_check
+from access_analytics.superset.cli import dashboards_app
+
+
+@pytest.fixture(scope="session")
+def manifest(tmp_path_factory) -> Path:
+    """The dbt manifest of the project as it is now (dbt parse, no warehouse needed)."""
+    target = tmp_path_factory.mktemp("dbt_target")
+    result = subprocess.run(
+        [
+            str(Path(sys.executable).with_name("dbt")),
+            "parse",
+            "--profiles-dir",
+            ".",
+            "--target",
+            "duckdb",
+            "--target-path",
+            str(target),
+        ],
+        cwd=settings.REPO_ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "ACCESS_PSEUDONYM_KEY": "demo-pseudonym-key"},
+    )
+    assert result.returncode == 0, result.stdout[-3000:]
+    return target / "manifest.json"
+
+
+@pytest.fixture
+def copy(tmp_path) -> Path:
+    """A scratch copy of dashboards/ and of the exposures file."""
+    shutil.copytree(settings.DASHBOARDS_DIR, tmp_path / "dashboards")
+    shutil.copy(settings.EXPOSURES_FILE, tmp_path / "exposures.yml")
+    return tmp_path
+
+
+def edit_manifest(manifest: Path, tmp_path: Path, change) -> Path:
+    data = json.loads(manifest.read_text())
+    change(data["nodes"])
+    broken = tmp_path / "manifest.json"
+    broken.write_text(json.dumps(data))
+    return broken
+
+
+def check(copy: Path, manifest: Path) -> list[str]:
+    return run_check(copy / "dashboards", manifest, copy / "exposures.yml")
+
+
+def test_the_dashboards_match_the_dbt_marts_and_exposures(manifest):
+    assert run_check(settings.DASHBOARDS_DIR, manifest, settings.EXPOSURES_FILE) == []
+
+
+def test_one_exposure_per_dashboard_depends_on_its_marts(manifest):
+    exposures = yaml.safe_load(settings.EXPOSURES_FILE.read_text())["exposures"]
+    dashboards = load_bundle(settings.DASHBOARDS_DIR).of("dashboards")
+    assert len(exposures) == len(dashboards) == 5
+    nodes = json.loads(manifest.read_text())["exposures"]
+    for exposure in nodes.values():
+        assert exposure["depends_on"]["nodes"], exposure["name"]
+        assert all(n.startswith("model.") for n in exposure["depends_on"]["nodes"])
+
+
+def test_a_renamed_mart_column_fails_with_the_dataset_and_column(manifest, copy, tmp_path):
+    def rename(nodes):
+        node = next(n for n in nodes.values() if n["name"] == "mart_unlock_daily_by_slice")
+        node["columns"]["latency_p95"] = node["columns"].pop("latency_p95_ms")
+
+    problems = check(copy, edit_manifest(manifest, tmp_path, rename))
+    assert (
+        "datasets/access_warehouse/mart_unlock_daily_by_slice.yaml: columns: 'latency_p95_ms' "
+        "is not a column of mart_unlock_daily_by_slice"
+    ) in problems
+
+
+def test_a_missing_mart_fails_with_the_dataset(manifest, copy, tmp_path):
+    def drop(nodes):
+        key = next(k for k, n in nodes.items() if n["name"] == "mart_card_taps_daily_by_slice")
+        del nodes[key]
+
+    problems = check(copy, edit_manifest(manifest, tmp_path, drop))
+    assert (
+        "datasets/access_warehouse/mart_card_taps_daily_by_slice.yaml: table_name: "
+        "'mart_card_taps_daily_by_slice' is not a model of the marts schema"
+    ) in problems
+
+
+def test_the_cli_fails_on_a_broken_copy_with_a_clear_message(manifest, copy, tmp_path):
+    def rename(nodes):
+        node = next(n for n in nodes.values() if n["name"] == "mart_walkaway_daily_by_slice")
+        node["columns"]["reliability"] = node["columns"].pop("locked")
+
+    broken = edit_manifest(manifest, tmp_path, rename)
+    result = CliRunner().invoke(
+        dashboards_app,
+        [
+            "check",
+            "--dir",
+            str(copy / "dashboards"),
+            "--manifest",
+            str(broken),
+            "--exposures",
+            str(copy / "exposures.yml"),
+        ],
+    )
+    assert result.exit_code == 1
+    assert "'locked' is not a column of mart_walkaway_daily_by_slice" in result.output
+    assert "metrics.walkaway_reliability: column 'locked' does not exist" not in result.output
+
+
+def test_a_chart_using_an_unknown_metric_or_column_fails(manifest, copy):
+    charts = copy / "dashboards" / "charts"
+    path = charts / "unlock_latency_percentiles_per_day.yaml"
+    chart = yaml.safe_load(path.read_text())
+    chart["params"]["metrics"].append("latency_p42_ms")
+    chart["params"]["groupby"] = ["trim_level"]
+    path.write_text(yaml.safe_dump(chart))
+    problems = check(copy, manifest)
+    name = "charts/unlock_latency_percentiles_per_day.yaml"
+    assert f"{name}: params.metrics: metric 'latency_p42_ms' does not exist" in problems
+    assert f"{name}: params.groupby: column 'trim_level' does not exist" in problems
+
+
+def test_a_filter_on_an_unknown_column_fails(manifest, copy):
+    path = copy / "dashboards" / "dashboards" / "walk_away_lock_reliability.yaml"
+    dashboard = yaml.safe_load(path.read_text())
+    flt = next(
+        f for f in dashboard["metadata"]["native_filter_configuration"] if f["name"] == "Region"
+    )
+    flt["targets"][0]["column"]["name"] = "market"
+    path.write_text(yaml.safe_dump(dashboard))
+    assert (
+        "dashboards/walk_away_lock_reliability.yaml: native filter 'Region': "
+        "column 'market' does not exist"
+    ) in check(copy, manifest)
+
+
+def test_a_metric_that_is_more_than_sums_and_ratios_fails(manifest, copy):
+    path = copy / "dashboards" / "datasets" / "access_warehouse" / "mart_unlock_daily_by_slice.yaml"
+    dataset = yaml.safe_load(path.read_text())
+    metric = next(m for m in dataset["metrics"] if m["metric_name"] == "latency_p95_ms")
+    metric["expression"] = "AVG(latency_p95_ms)"
+    path.write_text(yaml.safe_dump(dataset))
+    problems = check(copy, manifest)
+    assert any("metrics.latency_p95_ms: function 'avg' is not allowed" in p for p in problems)
+
+
+def test_drifted_exposures_fail(manifest, copy):
+    exposures = copy / "exposures.yml"
+    exposures.write_text(exposures.read_text().replace("ref('mart_quarantine_reasons')", ""))
+    assert any("exposures: out of sync" in p for p in check(copy, manifest))
+
+
+def test_descriptions_come_from_the_dbt_docs(manifest):
+    nodes = json.loads(manifest.read_text())["nodes"].values()
+    docs = {n["name"]: n for n in nodes if n["resource_type"] == "model"}
+    for name, dataset in load_bundle(settings.DASHBOARDS_DIR).of("datasets").items():
+        model = docs[dataset["table_name"]]
+        assert dataset["description"] == (model["description"].strip() or None), name
+        for column in dataset["columns"]:
+            expected = model["columns"][column["column_name"]]["description"].strip() or None
+            assert column["description"] == expected, f"{name}: {column['column_name']}"
+
+
+def test_malformed_yaml_names_the_file(copy):
+    path = copy / "dashboards" / "charts" / "rows_read_last_7_days.yaml"
+    path.write_text("slice_name: [unclosed\n")
+    with pytest.raises(AssetError, match=r"^charts/rows_read_last_7_days\.yaml: invalid YAML"):
+        load_bundle(copy / "dashboards")
+
+
+def test_a_missing_key_names_the_file_and_key(copy):
+    path = copy / "dashboards" / "charts" / "rows_read_last_7_days.yaml"
+    chart = yaml.safe_load(path.read_text())
+    del chart["viz_type"]
+    path.write_text(yaml.safe_dump(chart))
+    with pytest.raises(
+        AssetError, match=r"charts/rows_read_last_7_days\.yaml: missing required key 'viz_type'"
+    ):
+        load_bundle(copy / "dashboards")
+
+
+def test_a_dashboard_pointing_at_a_missing_chart_names_the_key(copy):
+    (copy / "dashboards" / "charts" / "rows_read_last_7_days.yaml").unlink()
+    with pytest.raises(
+        AssetError,
+        match=r"telemetry_data_quality\.yaml: key 'position\.CHART-rows_read_last_7_days",
+    ):
+        load_bundle(copy / "dashboards")
+
+
+# --- the normalizer -------------------------------------------------------------------
+
+
+def as_superset_export(files: dict[str, str]) -> dict[str, object]:
+    """What Superset's exporter adds to our files: ids, timestamps, random layout keys."""
+    export: dict[str, object] = {}
+    for name, text in files.items():
+        content = yaml.safe_load(text)
+        folder = name.split("/")[0]
+        if folder == "charts":
+            content["params"].update(datasource="42__table", slice_id=7, dashboards=[3])
+            content["query_context"] = json.dumps({"datasource": {"id": 42}})
+            name = name.replace(".yaml", "_7.yaml")
+        elif folder == "datasets":
+            for column in content["columns"]:
+                column["id"] = 1234
+            content["changed_on"] = "2026-01-01T00:00:00"
+        elif folder == "dashboards":
+            position = content["position"]
+            renames = {
+                k: f"{k.split('-')[0]}-x{i}Qz"
+                for i, k in enumerate(position)
+                if k.startswith(("ROW-", "CHART-", "MARKDOWN-"))
+            }
+            text = yaml.safe_dump(position)
+            for old, new in renames.items():
+                text = text.replace(f"{old}\n", f"{new}\n").replace(f"{old}:", f"{new}:")
+            content["position"] = yaml.safe_load(text)
+            for node in content["position"].values():
+                if isinstance(node, dict) and node["type"] == "CHART":
+                    node["meta"]["chartId"] += 100
+            for flt in content["metadata"]["native_filter_configuration"]:
+                flt["scope"]["excluded"] = [i + 100 for i in flt["scope"]["excluded"]]
+                flt["chartsInScope"] = [101, 102]
+            content["metadata"]["shared_label_colors"] = {"ble": "#123456"}
+            name = name.replace(".yaml", "_3.yaml")
+        elif folder == "metadata.yaml":
+            content = {"version": "1.0.0", "type": "Dashboard", "timestamp": "2026-11-26"}
+        export[name] = content
+    return export
+
+
+def test_normalizing_a_raw_export_gives_back_the_files_in_git():
+    files = read_tree(settings.DASHBOARDS_DIR)
+    assert normalize_export(as_superset_export(files)) == files
+
+
+def database_in_bundle(uri: str) -> dict:
+    bundle = load_bundle(settings.DASHBOARDS_DIR)
+    with zipfile.ZipFile(io.BytesIO(bundle_zip(bundle, uri))) as archive:
+        name = next(n for n in archive.namelist() if "/databases/" in n)
+        return yaml.safe_load(archive.read(name))
+
+
+def test_the_import_sets_the_uri_from_the_environment_and_duckdb_opens_read_only():
+    database = database_in_bundle("duckdb:////srv/serving/warehouse.duckdb")
+    assert database["sqlalchemy_uri"] == "duckdb:////srv/serving/warehouse.duckdb"
+    assert database["extra"]["engine_params"]["connect_args"] == {"read_only": True}
+    trino = database_in_bundle("trino://analytics@trino:8443/iceberg")
+    assert trino["sqlalchemy_uri"] == "trino://analytics@trino:8443/iceberg"
+    assert "connect_args" not in trino["extra"]["engine_params"]
