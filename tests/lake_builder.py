@@ -106,7 +106,9 @@ def write_events(lake: Path, rows: Iterable[Mapping[str, Any]], file_name: str =
     _write_by_ingest_date(lake, "access_events", rows, file_name)
 
 
-def write_readings(lake: Path, rows: Iterable[Mapping[str, Any]], file_name: str = "part-0.parquet"):
+def write_readings(
+    lake: Path, rows: Iterable[Mapping[str, Any]], file_name: str = "part-0.parquet"
+):
     """Write fob battery readings, each into the partition of its received_at's UTC date."""
     _write_by_ingest_date(lake, "fob_battery_readings", rows, file_name)
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import math
 import re
 from collections import defaultdict
@@ -537,3 +538,36 @@ def test_no_vin_or_key_id_reaches_the_marts(db) -> None:
     # the restricted schema is the one way back
     mapped = db.sql("select count(*) from restricted.restricted_vehicle_identities").fetchone()[0]
     assert mapped == db.sql("select count(*) from staging.stg_raw__vehicles").fetchone()[0]
+
+
+# --- the planted stories of the generated lake -------------------------------
+
+
+def planted(lake: Path, story_id: str) -> dict[str, Any]:
+    manifest = json.loads((lake / "manifest.json").read_text())
+    return next(story for story in manifest["stories"] if story["id"] == story_id)
+
+
+def test_firmware_health_flags_the_planted_regression_and_nothing_else(db, lake):
+    story = planted(lake, "firmware_uwb_latency_regression")
+    statuses = dict(
+        db.sql("select firmware_version, status from marts.mart_firmware_release_health").fetchall()
+    )
+    assert statuses[story["version"]] == "regression"
+    assert [v for v, s in statuses.items() if s == "regression"] == [story["version"]]
+    # the fleet is big enough for at least one release to be judged (and found fine)
+    assert "ok" in statuses.values()
+
+
+def test_fob_health_shows_the_planted_fast_draining_cell_lot(db, lake):
+    story = planted(lake, "fast_draining_cell_lot")
+    fastest = db.sql(
+        """
+        select cell_lot
+        from marts.mart_fob_health_by_segment
+        where model = 'All' and region = 'All' and cell_lot != 'All'
+        order by drain_mv_per_day_median
+        limit 1
+        """
+    ).fetchone()[0]
+    assert fastest == story["cell_lot"]

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from lake_builder import write_events, write_partition, write_readings, write_registries
 
 from access_analytics.dbt_runner import DbtError, run_dbt
-from lake_builder import write_events, write_partition, write_readings, write_registries
 
 T0 = dt.datetime(2026, 3, 2, 8, 0, 0)
 VIN = "5YJ3E1EA7KF000001"
@@ -75,7 +75,11 @@ EVENT_CASES = [
     ("unknown_key_type", event(12, key_type="watch"), "unknown_value"),
     ("empty_key_type", event(13, key_type=""), "unknown_value"),
     ("unknown_radio", event(14, radio="wifi"), "unknown_value"),
-    ("unknown_lock_source", event(15, event_type="door_locked", lock_source="remote"), "unknown_value"),
+    (
+        "unknown_lock_source",
+        event(15, event_type="door_locked", lock_source="remote"),
+        "unknown_value",
+    ),
     ("lock_source_union", event(16, event_type="door_unlocked", lock_source="walkaway"), None),
     ("free_text_detail", event(17, event_type="auth_failed", detail="anything at all"), None),
     ("vin_with_letter_i", event(18, vin="5YJ3E1EA7KF00000I"), "malformed_id"),
@@ -99,7 +103,11 @@ EVENT_CASES = [
     ("missing_and_unknown", event(35, vin=None, event_type="opened"), "missing_required"),
     ("unknown_and_malformed", event(36, event_type="opened", vin="X"), "unknown_value"),
     ("malformed_and_range", event(37, event_id="Z" * 32, rssi_dbm=99), "malformed_id"),
-    ("range_and_future", event(38, rssi_dbm=99, event_at=T0 + dt.timedelta(hours=1), received_at=T0), "out_of_range"),
+    (
+        "range_and_future",
+        event(38, rssi_dbm=99, event_at=T0 + dt.timedelta(hours=1), received_at=T0),
+        "out_of_range",
+    ),
 ]
 
 READING_CASES = [
@@ -116,7 +124,11 @@ READING_CASES = [
     ("voltage_bounds", reading(11, voltage_mv=1800), None),
     ("temperature_below", reading(12, temperature_c=-40.5), "out_of_range"),
     ("temperature_bounds", reading(13, temperature_c=60.0), None),
-    ("future", reading(14, read_at=T0 + FIVE_MINUTES + MICROSECOND, received_at=T0), "future_event"),
+    (
+        "future",
+        reading(14, read_at=T0 + FIVE_MINUTES + MICROSECOND, received_at=T0),
+        "future_event",
+    ),
     ("too_late", reading(15, read_at=T0 - THIRTY_DAYS - MICROSECOND, received_at=T0), "too_late"),
     ("missing_and_malformed", reading(16, fob_id=None, vin="bad"), "missing_required"),
     ("malformed_and_range", reading(17, reading_id="x", voltage_mv=5000), "malformed_id"),
@@ -127,11 +139,19 @@ def write_registry_snapshot(lake: Path) -> None:
     write_registries(
         lake,
         dt.date(2026, 3, 1),
-        vehicles=[{"vin": VIN, "model": "Model 3", "access_hw": "ble", "region": "EU",
-                   "delivered_on": dt.date(2025, 1, 1)}],
+        vehicles=[
+            {
+                "vin": VIN,
+                "model": "Model 3",
+                "access_hw": "ble",
+                "region": "EU",
+                "delivered_on": dt.date(2025, 1, 1),
+            }
+        ],
         keys=[{"key_id": "phone-0001", "vin": VIN, "key_type": "phone", "paired_at": T0}],
-        releases=[{"version": "2026.8.1", "released_on": dt.date(2026, 2, 20),
-                   "channel": "production"}],
+        releases=[
+            {"version": "2026.8.1", "released_on": dt.date(2026, 2, 20), "channel": "production"}
+        ],
     )
 
 
@@ -148,7 +168,9 @@ def write_duplicates(lake: Path) -> None:
     later = dt.timedelta(days=1)
     first = event(100)
     write_events(lake, [first], "dup-b-first.parquet")
-    write_events(lake, [first | {"received_at": first["received_at"] + later}], "dup-a-later.parquet")
+    write_events(
+        lake, [first | {"received_at": first["received_at"] + later}], "dup-a-later.parquet"
+    )
     tie = event(101)
     write_events(lake, [tie], "dup-z-tie.parquet")
     write_events(lake, [tie], "dup-y-tie.parquet")
@@ -170,8 +192,12 @@ def staged(tmp_path_factory) -> duckdb.DuckDBPyConnection:
     write_cases(lake)
     write_duplicates(lake)
     warehouse = root / "warehouse.duckdb"
-    run_dbt(["build", "--select", "staging"], lake=lake, warehouse=warehouse,
-            target_path=root / "target")
+    run_dbt(
+        ["build", "--select", "staging"],
+        lake=lake,
+        warehouse=warehouse,
+        target_path=root / "target",
+    )
     connection = duckdb.connect(str(warehouse), read_only=True)
     yield connection
     connection.close()
@@ -187,8 +213,11 @@ def case_outcomes(connection, table: str) -> dict[str, str]:
         select source_file, quarantine_reason from staging.{model}_quarantine
         """
     ).fetchall()
-    return {Path(path).name.removeprefix("case-").removesuffix(".parquet"): outcome
-            for path, outcome in rows if Path(path).name.startswith("case-")}
+    return {
+        Path(path).name.removeprefix("case-").removesuffix(".parquet"): outcome
+        for path, outcome in rows
+        if Path(path).name.startswith("case-")
+    }
 
 
 @pytest.mark.parametrize(("name", "row", "expected"), EVENT_CASES, ids=[c[0] for c in EVENT_CASES])
@@ -196,7 +225,9 @@ def test_each_access_event_lands_where_the_contract_says(staged, name, row, expe
     assert case_outcomes(staged, "access_events")[name] == (expected or "kept")
 
 
-@pytest.mark.parametrize(("name", "row", "expected"), READING_CASES, ids=[c[0] for c in READING_CASES])
+@pytest.mark.parametrize(
+    ("name", "row", "expected"), READING_CASES, ids=[c[0] for c in READING_CASES]
+)
 def test_each_battery_reading_lands_where_the_contract_says(staged, name, row, expected):
     assert case_outcomes(staged, "fob_battery_readings")[name] == (expected or "kept")
 
@@ -236,7 +267,8 @@ def test_validation_comes_before_deduplication(staged):
     assert dropped == []
     reason = staged.execute(
         "select quarantine_reason from staging.stg_raw__access_events_quarantine "
-        "where event_id = ?", [f"{103:032x}"]
+        "where event_id = ?",
+        [f"{103:032x}"],
     ).fetchall()
     assert reason == [("out_of_range",)]
 
@@ -248,7 +280,8 @@ def test_duplicate_readings_keep_one_copy(staged):
     ).fetchone()
     dropped = staged.execute(
         "select count(*) from staging.stg_raw__fob_battery_readings_duplicates "
-        "where reading_id = ?", [f"{100:032x}"],
+        "where reading_id = ?",
+        [f"{100:032x}"],
     ).fetchone()
     assert (kept[0], dropped[0]) == (1, 1)
 
@@ -256,9 +289,7 @@ def test_duplicate_readings_keep_one_copy(staged):
 def test_every_raw_row_is_accounted_for(staged, tmp_path):
     for table in ("access_events", "fob_battery_readings"):
         model = f"stg_raw__{table}"
-        lake_rows = staged.execute(
-            f"select count(*) from staging.base_raw__{table}"
-        ).fetchone()[0]
+        lake_rows = staged.execute(f"select count(*) from staging.base_raw__{table}").fetchone()[0]
         accounted = staged.execute(
             f"""
             select (select count(*) from staging.{model})
@@ -283,8 +314,12 @@ def good_lake(tmp_path) -> Path:
 
 def build_error(lake: Path, tmp_path: Path, select: str = "staging") -> str:
     with pytest.raises(DbtError) as failure:
-        run_dbt(["build", "--select", select], lake=lake, warehouse=tmp_path / "wh.duckdb",
-                target_path=tmp_path / "target")
+        run_dbt(
+            ["build", "--select", select],
+            lake=lake,
+            warehouse=tmp_path / "wh.duckdb",
+            target_path=tmp_path / "target",
+        )
     return str(failure.value)
 
 
@@ -304,15 +339,15 @@ def test_a_corrupt_parquet_file_names_the_file(good_lake, tmp_path):
 
 def test_a_renamed_column_names_the_table_file_and_column(good_lake, tmp_path):
     import pyarrow as pa
-
     from lake_builder import SCHEMAS
 
     schema = SCHEMAS["fob_battery_readings"]
     renamed = schema.set(schema.get_field_index("voltage_mv"), pa.field("voltage", pa.int16()))
     row = reading(7)
     row["voltage"] = row.pop("voltage_mv")
-    write_partition(good_lake, "fob_battery_readings", T0.date(), [row], "renamed.parquet",
-                    schema=renamed)
+    write_partition(
+        good_lake, "fob_battery_readings", T0.date(), [row], "renamed.parquet", schema=renamed
+    )
     message = build_error(good_lake, tmp_path)
     assert "raw table fob_battery_readings" in message
     assert "renamed.parquet" in message
@@ -329,12 +364,21 @@ def test_a_missing_registry_table_names_it(good_lake, tmp_path):
 
 def test_conservation_fails_when_a_kept_row_disappears(good_lake, tmp_path):
     warehouse = tmp_path / "wh.duckdb"
-    run_dbt(["build", "--select", "staging"], lake=good_lake, warehouse=warehouse,
-            target_path=tmp_path / "target")
+    run_dbt(
+        ["build", "--select", "staging"],
+        lake=good_lake,
+        warehouse=warehouse,
+        target_path=tmp_path / "target",
+    )
     with duckdb.connect(str(warehouse)) as connection:
-        connection.execute("delete from staging.stg_raw__access_events where event_id = ?",
-                           [f"{1:032x}"])
+        connection.execute(
+            "delete from staging.stg_raw__access_events where event_id = ?", [f"{1:032x}"]
+        )
     with pytest.raises(DbtError) as failure:
-        run_dbt(["test", "--select", "test_name:conservation_of_rows"], lake=good_lake,
-                warehouse=warehouse, target_path=tmp_path / "target")
+        run_dbt(
+            ["test", "--select", "test_name:conservation_of_rows"],
+            lake=good_lake,
+            warehouse=warehouse,
+            target_path=tmp_path / "target",
+        )
     assert "conservation_of_rows" in str(failure.value)
