@@ -13,11 +13,8 @@ import jinja2
 import numpy as np
 import pytest
 from lake_builder import write_partition
-from trino_fixtures import trino_server
 
 from access_analytics.trino import lake, server
-
-__all__ = ["trino_server"]
 
 REPO = Path(__file__).resolve().parents[1]
 T0 = dt.datetime(2026, 3, 2, 8, 15, 30, 123456)
@@ -167,6 +164,12 @@ def test_no_java_24_fails_clearly(monkeypatch, tmp_path):
 def test_finds_a_java_24_or_newer():
     java = server.find_java()
     assert server._java_major(java) >= server.MIN_JAVA_MAJOR
+
+
+def test_register_rejects_an_unsafe_schema_name(tmp_path):
+    write_tiny_lake(tmp_path / "lake")
+    with pytest.raises(ValueError, match="schema name"):
+        lake.register_lake(tmp_path / "lake", schema="raw; drop schema x")
 
 
 def test_start_refuses_a_port_in_use(tmp_path):
@@ -421,3 +424,15 @@ def test_trino_text_macros(trino_server, monkeypatch):
     assert rows(trino_server, f"select {pseudonym}") == [(expected,)]
     cast = _render(macros["trino__safe_cast"], "'12x'", "integer")
     assert rows(trino_server, f"select {cast}") == [(None,)]
+
+
+@pytest.mark.trino
+def test_trino_timestamp_casts_keep_microseconds(trino_server, monkeypatch):
+    """A bare `timestamp` is timestamp(3) on Trino; the casts of the project keep all six digits."""
+    macros = _trino_macros(monkeypatch)
+    value = "timestamp '2026-01-01 00:00:00.000999'"
+    typed = f"cast({value} as {_render(macros['trino__timestamp_type'])})"
+    safe = _render(macros["trino__safe_cast"], value, "timestamp")
+    found = rows(trino_server, f"select {typed}, {safe}, cast({value} as timestamp)")
+    exact = dt.datetime(2026, 1, 1, 0, 0, 0, 999)
+    assert found == [(exact, exact, dt.datetime(2026, 1, 1, 0, 0, 0, 1000))]

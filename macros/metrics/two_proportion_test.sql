@@ -21,7 +21,7 @@
     {%- set z -%}
         (
             (cast({{ x1 }} as double) / {{ n1 }} - cast({{ x2 }} as double) / {{ n2 }})
-            / sqrt({{ pooled }} * (1 - {{ pooled }}) * (1.0 / {{ n1 }} + 1.0 / {{ n2 }}))
+            / sqrt({{ pooled }} * (1 - {{ pooled }}) * (1e0 / {{ n1 }} + 1e0 / {{ n2 }}))
         )
     {%- endset -%}
     case

@@ -4,7 +4,8 @@
     (2k + z^2 -/+ z * sqrt(z^2 + 4k(n - k)/n)) / (2(n + z^2)), which stays
     accurate near 0 and 1; the bounds at k = 0 and k = n are exactly 0 and 1 by
     definition, so they are set explicitly instead of trusting floating point.
-    Null when there are no trials.
+    Null when there are no trials. The literals are doubles (2e0): on Trino a
+    decimal literal such as 2.0 makes the arithmetic decimal, rounded to one place.
 -#}
 {% macro wilson_low(successes, trials, z) -%}
     case
@@ -13,12 +14,12 @@
         else greatest(
             cast(0 as double),
             (
-                2.0 * {{ successes }} + {{ z }} * {{ z }}
+                2e0 * {{ successes }} + {{ z }} * {{ z }}
                 - {{ z }} * sqrt(
                     {{ z }} * {{ z }}
-                    + 4.0 * {{ successes }} * ({{ trials }} - {{ successes }}) / {{ trials }}
+                    + 4e0 * {{ successes }} * ({{ trials }} - {{ successes }}) / {{ trials }}
                 )
-            ) / (2.0 * ({{ trials }} + {{ z }} * {{ z }}))
+            ) / (2e0 * ({{ trials }} + {{ z }} * {{ z }}))
         )
     end
 {%- endmacro %}
@@ -30,12 +31,12 @@
         else least(
             cast(1 as double),
             (
-                2.0 * {{ successes }} + {{ z }} * {{ z }}
+                2e0 * {{ successes }} + {{ z }} * {{ z }}
                 + {{ z }} * sqrt(
                     {{ z }} * {{ z }}
-                    + 4.0 * {{ successes }} * ({{ trials }} - {{ successes }}) / {{ trials }}
+                    + 4e0 * {{ successes }} * ({{ trials }} - {{ successes }}) / {{ trials }}
                 )
-            ) / (2.0 * ({{ trials }} + {{ z }} * {{ z }}))
+            ) / (2e0 * ({{ trials }} + {{ z }} * {{ z }}))
         )
     end
 {%- endmacro %}

@@ -55,7 +55,8 @@ final as (
         selected_fob_days.reading_date,
         selected_fob_days.readings,
         selected_fob_days.voltage_comp_mv_median,
-        selected_fob_days.voltage_mv_min,
+        -- integer on both engines: Iceberg (Trino) has no smallint
+        cast(selected_fob_days.voltage_mv_min as integer) as voltage_mv_min,
         coalesce(keys.cell_lot, 'unknown') as cell_lot,
         selected_fob_days.source_ingest_date
     from selected_fob_days

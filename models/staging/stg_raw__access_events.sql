@@ -34,8 +34,8 @@ final as (
     select
         event_id,
         vin,
-        cast(event_at as timestamp) as event_at,
-        cast(received_at as timestamp) as received_at,
+        cast(event_at as {{ access_analytics.timestamp_type() }}) as event_at,
+        cast(received_at as {{ access_analytics.timestamp_type() }}) as received_at,
         event_type,
         key_id,
         key_type,

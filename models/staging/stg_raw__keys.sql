@@ -21,7 +21,7 @@ final as (
         source.key_id,
         source.vin,
         source.key_type,
-        cast(source.paired_at as timestamp) as paired_at,
+        cast(source.paired_at as {{ access_analytics.timestamp_type() }}) as paired_at,
         source.cell_lot,
         newest_snapshot.snapshot_date
     from source

@@ -70,12 +70,17 @@ def register_lake(
         Path | None,
         typer.Option("--lake", help="Lake root holding raw/ (default: $ACCESS_LAKE_ROOT)."),
     ] = None,
+    schema: Annotated[
+        str | None,
+        typer.Option(help="Schema of the raw tables (default: $ACCESS_TRINO_RAW_SCHEMA or raw)."),
+    ] = None,
 ) -> None:
     """Create or refresh the Hive external tables hive.raw.* over the lake's Parquet files."""
     root = lake_root or Path(os.environ.get("ACCESS_LAKE_ROOT", "data/lake"))
+    schema = schema or os.environ.get("ACCESS_TRINO_RAW_SCHEMA", lake.RAW_SCHEMA)
     try:
-        tables = lake.register_lake(root)
-    except (FileNotFoundError, server.TrinoError) as error:
+        tables = lake.register_lake(root, schema=schema)
+    except (FileNotFoundError, ValueError, server.TrinoError) as error:
         _fail(error)
         return
     except Exception as error:  # the Trino client raises many kinds; all mean "not registered"
@@ -84,6 +89,6 @@ def register_lake(
     for table in tables:
         action = "created" if table.created else "refreshed"
         typer.echo(
-            f"{server.HIVE_CATALOG}.{lake.RAW_SCHEMA}.{table.name}: {action}, "
+            f"{server.HIVE_CATALOG}.{schema}.{table.name}: {action}, "
             f"{table.partitions} partitions, {table.rows} rows ({table.location})"
         )

@@ -86,19 +86,27 @@ class RegisteredTable:
     rows: int
 
 
-def _create_sql(table: RawTable, location: str) -> str:
+def _create_sql(table: RawTable, location: str, qualified: str) -> str:
     columns = ",\n    ".join(f'"{name}" {data_type}' for name, data_type in table.columns)
     return (
-        f'create table {HIVE_CATALOG}.{RAW_SCHEMA}."{table.name}" (\n    {columns}\n)\n'
+        f"create table {qualified} (\n    {columns}\n)\n"
         f"with (\n    format = 'PARQUET',\n    external_location = '{location}',\n"
         f"    partitioned_by = array['{table.partition_column}']\n)"
     )
 
 
 def register_lake(
-    lake_root: Path, settings: TrinoSettings | None = None, catalog: str = HIVE_CATALOG
+    lake_root: Path,
+    settings: TrinoSettings | None = None,
+    catalog: str = HIVE_CATALOG,
+    schema: str = RAW_SCHEMA,
 ) -> list[RegisteredTable]:
-    """Create or refresh the external tables of every raw table under <lake_root>/raw/."""
+    """Create or refresh the external tables of every raw table under <lake_root>/raw/.
+
+    `schema` lets several lakes live side by side (dbt reads ACCESS_TRINO_RAW_SCHEMA).
+    """
+    if not re.fullmatch(r"[a-z_][a-z0-9_]*", schema):
+        raise ValueError(f"schema name {schema!r}: use lowercase letters, digits and _")
     settings = settings or TrinoSettings()
     raw_root = Path(lake_root).resolve() / "raw"
     if not raw_root.is_dir():
@@ -112,16 +120,16 @@ def register_lake(
 
     results: list[RegisteredTable] = []
     try:
-        run(f"create schema if not exists {catalog}.{RAW_SCHEMA}")
+        run(f"create schema if not exists {catalog}.{schema}")
         for table in RAW_TABLES:
             directory = raw_root / table.name
             # A table with no upload yet is an empty table, not a missing one.
             directory.mkdir(parents=True, exist_ok=True)
             location = f"local://{directory}"
-            qualified = f'{catalog}.{RAW_SCHEMA}."{table.name}"'
+            qualified = f'{catalog}.{schema}."{table.name}"'
             existing = run(
                 "select column_name, data_type from information_schema.columns "
-                f"where table_schema = '{RAW_SCHEMA}' and table_name = '{table.name}' "
+                f"where table_schema = '{schema}' and table_name = '{table.name}' "
                 "order by ordinal_position"
             )
             created = False
@@ -134,15 +142,13 @@ def register_lake(
                     run(f"drop table {qualified}")
                     existing = []
             if not existing:
-                run(_create_sql(table, location))
+                run(_create_sql(table, location, qualified))
                 created = True
             run(
                 f"call {catalog}.system.sync_partition_metadata("
-                f"schema_name => '{RAW_SCHEMA}', table_name => '{table.name}', mode => 'FULL')"
+                f"schema_name => '{schema}', table_name => '{table.name}', mode => 'FULL')"
             )
-            partitions = run(
-                f'select count(*) from {catalog}.{RAW_SCHEMA}."{table.name}$partitions"'
-            )
+            partitions = run(f'select count(*) from {catalog}.{schema}."{table.name}$partitions"')
             rows = run(f"select count(*) from {qualified}")
             results.append(
                 RegisteredTable(table.name, location, created, partitions[0][0], rows[0][0])

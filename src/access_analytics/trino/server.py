@@ -249,6 +249,9 @@ def configure(settings: TrinoSettings) -> None:
                 "query.max-memory-per-node": "1GB",
                 "task.concurrency": "2",
                 "task.max-worker-threads": "4",
+                # dbt unit tests inline their fixture rows as CTEs that Trino plans once per
+                # reference; dim_fob_health's test needs ~230 stages (the default cap is 150).
+                "query.max-stage-count": "400",
             }
         )
     )
@@ -381,8 +384,31 @@ def query(sql: str, settings: TrinoSettings | None = None) -> list[tuple]:
 
 
 def is_ready(settings: TrinoSettings) -> bool:
+    """True once Trino answers and has an active node with both catalogs loaded."""
     try:
-        return query("select 1", settings) == [(1,)]
+        if query("select 1", settings) != [(1,)]:
+            return False
+        active = query("select count(*) from system.runtime.nodes where state = 'active'", settings)
+        catalogs = {row[0] for row in query("show catalogs", settings)}
+        return active[0][0] >= 1 and {ICEBERG_CATALOG, HIVE_CATALOG} <= catalogs
+    except Exception:
+        return False
+
+
+# A one-row Iceberg table the startup writes and reads to prove the node runs table work.
+PROBE_TABLE = f"{ICEBERG_CATALOG}.server_check.startup_probe"
+
+
+def can_run_table_scans(settings: TrinoSettings) -> bool:
+    """True once a table can be written and scanned.
+
+    Trino answers metadata queries a few seconds before the node manager lists the node as
+    serving the connectors; a table scan in that gap fails with NO_NODES_AVAILABLE.
+    """
+    try:
+        query(f"create schema if not exists {PROBE_TABLE.rsplit('.', 1)[0]}", settings)
+        query(f"create table if not exists {PROBE_TABLE} as select 1 as ok", settings)
+        return query(f"select count(*) from {PROBE_TABLE}", settings) == [(1,)]
     except Exception:
         return False
 
@@ -450,7 +476,7 @@ def start(settings: TrinoSettings | None = None, log=print) -> StartResult:
                 f"Trino exited during startup (exit {process.returncode}); "
                 f"log {settings.log_file}:\n{_log_tail(settings)}"
             )
-        if is_ready(settings):
+        if is_ready(settings) and can_run_table_scans(settings):
             return StartResult(
                 process.pid, settings.port, time.monotonic() - started, settings.heap, java
             )
