@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from rich import box
 from rich.console import Console
 from rich.table import Table
 
@@ -41,12 +42,20 @@ def run_step(number: int, total: int, title: str, action: Callable[[], object]) 
 
 
 def balance_table(rows: list[TableBalance]) -> Table:
-    table = Table(title="Raw telemetry accounted for (read = kept + duplicates + quarantined)")
+    # A light box keeps all six columns readable in an 80-column terminal.
+    table = Table(
+        title="Raw rows accounted for",
+        caption="read = kept + duplicates + quarantined",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+        padding=(0, 1),
+        collapse_padding=True,
+    )
     for column in ("table", "read", "kept", "duplicates", "quarantined", "adds up"):
         if column == "table":
             table.add_column(column, no_wrap=True, min_width=len("fob_battery_readings"))
         else:
-            table.add_column(column, justify="right")
+            table.add_column(column, justify="right", min_width=len(column))
     for row in rows:
         table.add_row(
             row.table_name,
