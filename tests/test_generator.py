@@ -16,9 +16,9 @@ import sys
 from pathlib import Path
 
 import duckdb
-import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from lake_builder import SCHEMAS
 from typer.testing import CliRunner
 
 from access_analytics.cli import app
@@ -27,53 +27,10 @@ from access_analytics.generator import GeneratorError, generate_lake
 START = dt.date(2026, 3, 2)
 DAYS = 12  # long enough for a production and an early-access release
 FILES_PER_PARTITION = 3
-TS = pa.timestamp("us")
 
+# The contract's column names and Parquet types, as the tests state them (tests/lake_builder.py).
 CONTRACT = {
-    "access_events": [
-        ("event_id", pa.string()),
-        ("vin", pa.string()),
-        ("event_at", TS),
-        ("received_at", TS),
-        ("event_type", pa.string()),
-        ("key_id", pa.string()),
-        ("key_type", pa.string()),
-        ("radio", pa.string()),
-        ("rssi_dbm", pa.int16()),
-        ("distance_m", pa.float32()),
-        ("lock_source", pa.string()),
-        ("detail", pa.string()),
-        ("firmware_version", pa.string()),
-    ],
-    "fob_battery_readings": [
-        ("reading_id", pa.string()),
-        ("vin", pa.string()),
-        ("fob_id", pa.string()),
-        ("read_at", TS),
-        ("received_at", TS),
-        ("voltage_mv", pa.int16()),
-        ("temperature_c", pa.float32()),
-        ("firmware_version", pa.string()),
-    ],
-    "vehicles": [
-        ("vin", pa.string()),
-        ("model", pa.string()),
-        ("access_hw", pa.string()),
-        ("region", pa.string()),
-        ("delivered_on", pa.date32()),
-    ],
-    "keys": [
-        ("key_id", pa.string()),
-        ("vin", pa.string()),
-        ("key_type", pa.string()),
-        ("paired_at", TS),
-        ("cell_lot", pa.string()),
-    ],
-    "firmware_releases": [
-        ("version", pa.string()),
-        ("released_on", pa.date32()),
-        ("channel", pa.string()),
-    ],
+    table: list(zip(schema.names, schema.types, strict=True)) for table, schema in SCHEMAS.items()
 }
 TELEMETRY = ("access_events", "fob_battery_readings")
 EVENT_TYPES = (
