@@ -1,6 +1,11 @@
-{#- The glob of every Parquet file of one raw table in the lake (RAW_CONTRACT.md "Layout"). -#}
+{#-
+    The glob of every Parquet file of one raw table, as the source's location
+    (models/staging/_staging__sources.yml) states it: the one place the lake
+    layout is written down.
+-#}
 {% macro raw_table_glob(table_name) -%}
-    {{- env_var('ACCESS_LAKE_ROOT', 'data/lake') ~ '/raw/' ~ table_name ~ '/*/*.parquet' -}}
+    {%- set location = source('raw', table_name).render() -%}
+    {{- modules.re.search("read_parquet\('([^']*)'", location).group(1) -}}
 {%- endmacro %}
 
 
