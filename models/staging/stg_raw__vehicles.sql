@@ -1,5 +1,6 @@
+{{ access_analytics.assert_raw_table_matches_contract('vehicles') }}
+
 {#- The vehicle registry as of its newest snapshot (older snapshots are history, not truth). -#}
-{{ access_analytics.assert_raw_table_matches_contract('vehicles', 'snapshot_date') }}
 
 with
 
@@ -9,24 +10,13 @@ source as (
 
 ),
 
-newest_snapshot as (
-
-    select max(cast(snapshot_date as date)) as snapshot_date from source
-
-),
-
 final as (
 
     select
-        source.vin,
-        source.model,
-        source.access_hw,
-        source.region,
-        cast(source.delivered_on as date) as delivered_on,
-        newest_snapshot.snapshot_date
+        {{ access_analytics.typed_raw_columns('vehicles', strict=true) }},
+        cast(snapshot_date as date) as snapshot_date
     from source
-    inner join newest_snapshot
-        on cast(source.snapshot_date as date) = newest_snapshot.snapshot_date
+    where cast(snapshot_date as date) = (select max(cast(snapshot_date as date)) from source)
 
 )
 

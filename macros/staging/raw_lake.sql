@@ -17,27 +17,18 @@
     missing lake never ends as a silently empty mart. A corrupt Parquet file
     fails here too, with DuckDB naming the file.
 -#}
-{% macro assert_raw_table_matches_contract(table_name, partition_column) -%}
+{% macro assert_raw_table_matches_contract(table_name) -%}
     {#- Linting compiles models without a lake (var check_raw_lake=false). -#}
     {%- if not var('check_raw_lake', true) -%}
         {{ return('') }}
     {%- endif -%}
-    {{ return(adapter.dispatch('assert_raw_table_matches_contract', 'access_analytics')(table_name, partition_column)) }}
+    {{ return(adapter.dispatch('assert_raw_table_matches_contract', 'access_analytics')(table_name)) }}
 {%- endmacro %}
 
-{#- The contract's column names for a raw table, without its partition column. -#}
-{% macro raw_contract_columns(table_name, partition_column) -%}
-    {%- set source_node = graph.sources['source.access_analytics.raw.' ~ table_name] -%}
-    {%- set expected = [] -%}
-    {%- for column_name in source_node.columns if column_name != partition_column -%}
-        {%- do expected.append(column_name) -%}
-    {%- endfor -%}
-    {{ return(expected) }}
-{%- endmacro %}
-
-{% macro duckdb__assert_raw_table_matches_contract(table_name, partition_column) -%}
+{% macro duckdb__assert_raw_table_matches_contract(table_name) -%}
     {%- if execute -%}
-        {%- set expected = access_analytics.raw_contract_columns(table_name, partition_column) -%}
+        {%- set partition_column = access_analytics.raw_source_node(table_name).meta.partition_column -%}
+        {%- set expected = access_analytics.raw_contract_columns(table_name) | map(attribute='name') | list -%}
         {%- set pattern = access_analytics.raw_table_glob(table_name) -%}
         {%- set lake_root = env_var('ACCESS_LAKE_ROOT', 'data/lake') -%}
 
@@ -73,7 +64,7 @@
             {%- for column_name in expected if column_name not in present -%}
                 {{ exceptions.raise_compiler_error(
                     "raw table " ~ table_name ~ ": file " ~ file_name
-                    ~ " has no column '" ~ column_name ~ "' (RAW_CONTRACT.md requires "
+                    ~ " has no column '" ~ column_name ~ "' (the raw contract requires "
                     ~ expected | join(', ') ~ ")") }}
             {%- endfor -%}
         {%- endfor -%}
@@ -81,10 +72,11 @@
 {%- endmacro %}
 
 {#- On Trino the catalog holds the table: check it exists with every contract column. -#}
-{% macro trino__assert_raw_table_matches_contract(table_name, partition_column) -%}
+{% macro trino__assert_raw_table_matches_contract(table_name) -%}
     {%- if execute -%}
         {%- set relation = source('raw', table_name) -%}
-        {%- set expected = access_analytics.raw_contract_columns(table_name, partition_column) + [partition_column] -%}
+        {%- set partition_column = access_analytics.raw_source_node(table_name).meta.partition_column -%}
+        {%- set expected = access_analytics.raw_contract_columns(table_name) | map(attribute='name') | list + [partition_column] -%}
         {%- set columns_query -%}
             select column_name
             from {{ relation.database }}.information_schema.columns
@@ -99,7 +91,38 @@
         {%- for column_name in expected if column_name not in present -%}
             {{ exceptions.raise_compiler_error(
                 "raw table " ~ table_name ~ ": " ~ relation ~ " has no column '" ~ column_name
-                ~ "' (RAW_CONTRACT.md requires " ~ expected | join(', ') ~ ")") }}
+                ~ "' (the raw contract requires " ~ expected | join(', ') ~ ")") }}
         {%- endfor -%}
     {%- endif -%}
+{%- endmacro %}
+
+
+{#-
+    The lake file a raw row was read from, as its path inside the lake
+    (raw/<table>/<partition>/<file>): the same string whatever the lake root
+    or engine (DuckDB gives the globbed path, Trino a local:/// or s3:// URI).
+-#}
+{% macro raw_source_file() -%}
+    regexp_extract({{ adapter.dispatch('raw_file_path', 'access_analytics')() }}, 'raw/[^/]+/[^/=]+=[^/]+/[^/]+$')
+{%- endmacro %}
+
+{% macro duckdb__raw_file_path() -%}
+    filename
+{%- endmacro %}
+
+{% macro trino__raw_file_path() -%}
+    "$path"
+{%- endmacro %}
+
+{#- The row's position in its file, where the engine exposes it (a tie-break among identical copies). -#}
+{% macro raw_source_row_number() -%}
+    {{ return(adapter.dispatch('raw_source_row_number', 'access_analytics')()) }}
+{%- endmacro %}
+
+{% macro duckdb__raw_source_row_number() -%}
+    cast(file_row_number as bigint)
+{%- endmacro %}
+
+{% macro trino__raw_source_row_number() -%}
+    cast(null as bigint)
 {%- endmacro %}

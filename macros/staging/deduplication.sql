@@ -1,0 +1,57 @@
+{#-
+    Incremental reading of the raw telemetry tables and de-duplication of
+    at-least-once uploads.
+-#}
+
+{#-
+    First ingest day an incremental run re-reads: the newest ingest day already
+    in the model minus the lookback (var ingest_lookback_days), so files that
+    land late in a recent partition are picked up. None on a full build.
+-#}
+{% macro incremental_ingest_cutoff() -%}
+    {%- if not execute or not is_incremental() -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set newest = run_query('select max(ingest_date) from ' ~ this).columns[0].values()[0] -%}
+    {%- if newest is none -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set cutoff = newest - modules.datetime.timedelta(days=var('ingest_lookback_days') | int) -%}
+    {{ return(cutoff.strftime('%Y-%m-%d')) }}
+{%- endmacro %}
+
+{#- `ingest_date >= cutoff` as SQL, or true on a full build. -#}
+{% macro ingest_window_filter(cutoff, column_name='ingest_date') -%}
+    {%- if cutoff is none -%}
+        1 = 1
+    {%- else -%}
+        {{ column_name }} >= date '{{ cutoff }}'
+    {%- endif -%}
+{%- endmacro %}
+
+
+{#-
+    What became of each raw telemetry row of the ingest window: 'quarantined'
+    when it breaks the contract, else 'kept' for the one copy of its id to
+    keep (earliest received_at, then smallest file path, then row order) and
+    'duplicate' for every other copy. An id already kept from an ingest day
+    before the window, by an earlier incremental run, is a duplicate in every
+    copy the window holds. Among valid rows only: validation comes first.
+-#}
+{% macro raw_row_status(id_column, cutoff) -%}
+    case
+        when quarantine_reason is not null then 'quarantined'
+        when row_number() over (
+            partition by {{ id_column }}, quarantine_reason is null
+            order by received_at, source_file, source_row_number
+        ) > 1 then 'duplicate'
+        {%- if cutoff is not none %}
+        when {{ id_column }} in (
+            select kept.{{ id_column }}
+            from {{ this }} as kept
+            where kept.row_status = 'kept' and kept.ingest_date < date '{{ cutoff }}'
+        ) then 'duplicate'
+        {%- endif %}
+        else 'kept'
+    end
+{%- endmacro %}
