@@ -48,3 +48,56 @@
     select vin, {{ access_analytics.add_days('start_date', 1) }} as event_date
     from {{ rebuilt_days_cte }}
 {%- endmacro %}
+
+{#-
+    The CTEs a sessionized model starts with, after its `events` and
+    `thresholds` import CTEs: on an incremental run the (vin, day) pairs to
+    rebuild and to read, then `session_events`, the given columns of the
+    events that matter to the session type (`condition`), limited to the days
+    to read. Ends without a trailing comma.
+-#}
+{% macro session_events(columns, condition) -%}
+    {%- if is_incremental() -%}
+rebuilt_days as (
+
+    {{ access_analytics.session_days_to_rebuild('events') }}
+
+),
+
+read_days as (
+
+    {{ access_analytics.session_days_to_read('rebuilt_days') }}
+
+),
+
+    {% endif -%}
+session_events as (
+
+    select
+        {%- for column in columns %}
+        events.{{ column }}{{ ',' if not loop.last }}
+        {%- endfor %}
+    from events
+    {%- if is_incremental() %}
+    inner join read_days
+        on
+            events.vin = read_days.vin
+            and cast(events.event_at as date) = read_days.event_date
+    {%- endif %}
+    where {{ condition }}
+
+)
+{%- endmacro %}
+
+{#- On an incremental run, keep only the sessions of the rebuilt (vin, day) pairs. -#}
+{% macro where_session_is_rebuilt(vin_expr, day_expr) -%}
+    {%- if is_incremental() -%}
+    where exists (
+        select 1
+        from rebuilt_days
+        where
+            rebuilt_days.vin = {{ vin_expr }}
+            and rebuilt_days.start_date = {{ day_expr }}
+    )
+    {%- endif -%}
+{%- endmacro %}

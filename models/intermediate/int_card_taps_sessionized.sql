@@ -29,48 +29,17 @@ thresholds as (
 
 ),
 
-{% if is_incremental() %}
-rebuilt_days as (
-
-    {{ access_analytics.session_days_to_rebuild('events') }}
-
-),
-
-read_days as (
-
-    {{ access_analytics.session_days_to_read('rebuilt_days') }}
-
-),
-{% endif %}
-
-relevant_events as (
-
-    select
-        events.vin,
-        events.event_id,
-        events.event_at,
-        events.event_type,
-        events.key_id,
-        events.firmware_version,
-        events.ingest_date
-    from events
-    {% if is_incremental() %}
-    inner join read_days
-        on events.vin = read_days.vin
-        and cast(events.event_at as date) = read_days.event_date
-    {% endif %}
-    where
-        events.event_type = 'nfc_tapped'
-        or (events.event_type = 'door_unlocked' and events.lock_source = 'card')
-
-),
+{{ access_analytics.session_events(
+    ['vin', 'event_id', 'event_at', 'event_type', 'key_id', 'firmware_version', 'ingest_date'],
+    "events.event_type = 'nfc_tapped' or (events.event_type = 'door_unlocked' and events.lock_source = 'card')",
+) }},
 
 numbered as (
 
     select
         *,
         row_number() over (partition by vin order by event_at, event_id) as event_order
-    from relevant_events
+    from session_events
 
 ),
 
@@ -133,14 +102,7 @@ final as (
             else tap_ingest_date
         end as source_ingest_date
     from taps
-    {% if is_incremental() %}
-    where exists (
-        select 1
-        from rebuilt_days
-        where rebuilt_days.vin = taps.vin
-            and rebuilt_days.start_date = taps.tap_date
-    )
-    {% endif %}
+    {{ access_analytics.where_session_is_rebuilt('taps.vin', 'taps.tap_date') }}
 
 )
 

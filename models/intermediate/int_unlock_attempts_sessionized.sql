@@ -31,45 +31,10 @@ thresholds as (
 
 ),
 
-{% if is_incremental() %}
-rebuilt_days as (
-
-    {{ access_analytics.session_days_to_rebuild('events') }}
-
-),
-
-read_days as (
-
-    {{ access_analytics.session_days_to_read('rebuilt_days') }}
-
-),
-{% endif %}
-
-relevant_events as (
-
-    -- an attempt only looks at starts (which also cut the previous window),
-    -- passive unlocks and handle pulls
-    select
-        events.vin,
-        events.event_id,
-        events.event_at,
-        events.event_type,
-        events.key_id,
-        events.key_type,
-        events.radio,
-        events.firmware_version,
-        events.ingest_date
-    from events
-    {% if is_incremental() %}
-    inner join read_days
-        on events.vin = read_days.vin
-        and cast(events.event_at as date) = read_days.event_date
-    {% endif %}
-    where
-        events.event_type in ('unlock_zone_entered', 'handle_pulled')
-        or (events.event_type = 'door_unlocked' and events.lock_source = 'passive')
-
-),
+{{ access_analytics.session_events(
+    ['vin', 'event_id', 'event_at', 'event_type', 'key_id', 'key_type', 'radio', 'firmware_version', 'ingest_date'],
+    "events.event_type in ('unlock_zone_entered', 'handle_pulled') or (events.event_type = 'door_unlocked' and events.lock_source = 'passive')",
+) }},
 
 numbered as (
 
@@ -82,7 +47,7 @@ numbered as (
             partition by vin order by event_at, event_id
             rows between unbounded preceding and current row
         ) as segment_number
-    from relevant_events
+    from session_events
 
 ),
 
@@ -187,11 +152,7 @@ final as (
     cross join thresholds
     left join window_summary
         on starts.attempt_id = window_summary.attempt_id
-    {% if is_incremental() %}
-    inner join rebuilt_days
-        on starts.vin = rebuilt_days.vin
-        and starts.attempt_date = rebuilt_days.start_date
-    {% endif %}
+    {{ access_analytics.where_session_is_rebuilt('starts.vin', 'starts.attempt_date') }}
 
 )
 

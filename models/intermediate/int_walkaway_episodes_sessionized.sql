@@ -30,45 +30,10 @@ thresholds as (
 
 ),
 
-{% if is_incremental() %}
-rebuilt_days as (
-
-    {{ access_analytics.session_days_to_rebuild('events') }}
-
-),
-
-read_days as (
-
-    {{ access_analytics.session_days_to_read('rebuilt_days') }}
-
-),
-{% endif %}
-
-resolving_events as (
-
-    select
-        events.vin,
-        events.event_id,
-        events.event_at,
-        events.event_type,
-        events.key_id,
-        events.key_type,
-        events.radio,
-        events.lock_source,
-        events.detail,
-        events.firmware_version,
-        events.ingest_date
-    from events
-    {% if is_incremental() %}
-    inner join read_days
-        on events.vin = read_days.vin
-        and cast(events.event_at as date) = read_days.event_date
-    {% endif %}
-    where events.event_type in (
-        'lock_zone_exited', 'unlock_zone_entered', 'door_locked', 'walkaway_suppressed'
-    )
-
-),
+{{ access_analytics.session_events(
+    ['vin', 'event_id', 'event_at', 'event_type', 'key_id', 'key_type', 'radio', 'lock_source', 'detail', 'firmware_version', 'ingest_date'],
+    "events.event_type in ('lock_zone_exited', 'unlock_zone_entered', 'door_locked', 'walkaway_suppressed')",
+) }},
 
 sequenced as (
 
@@ -79,7 +44,7 @@ sequenced as (
         lead(lock_source) over (partition by vin order by event_at, event_id) as next_lock_source,
         lead(detail) over (partition by vin order by event_at, event_id) as next_detail,
         lead(ingest_date) over (partition by vin order by event_at, event_id) as next_ingest_date
-    from resolving_events
+    from session_events
 
 ),
 
@@ -170,14 +135,7 @@ final as (
             else start_ingest_date
         end as source_ingest_date
     from classified
-    {% if is_incremental() %}
-    where exists (
-        select 1
-        from rebuilt_days
-        where rebuilt_days.vin = classified.vin
-            and rebuilt_days.start_date = classified.episode_date
-    )
-    {% endif %}
+    {{ access_analytics.where_session_is_rebuilt('classified.vin', 'classified.episode_date') }}
 
 )
 
