@@ -1,0 +1,31 @@
+{#-
+    Key-fob battery metrics of the whole fleet per UTC reading day: the row of
+    the daily cube that rolls every slice dimension up. The metrics are
+    computed once, in mart_fob_battery_daily_by_slice.
+-#}
+
+with
+
+sliced as (
+
+    select * from {{ ref('mart_fob_battery_daily_by_slice') }}
+
+),
+
+final as (
+
+    select
+        metric_date,
+        fobs_reporting,
+        voltage_comp_mv_median,
+        fobs_below_2700,
+        share_below_2700
+    from sliced
+    where
+        model = 'All'
+        and region = 'All'
+        and cell_lot = 'All'
+
+)
+
+select * from final

@@ -1,0 +1,41 @@
+{#-
+    Passive-entry unlock metrics of the whole fleet per UTC day: the row of
+    the daily cube that rolls every slice dimension up. The metrics are
+    computed once, in mart_unlock_daily_by_slice.
+-#}
+
+with
+
+sliced as (
+
+    select * from {{ ref('mart_unlock_daily_by_slice') }}
+
+),
+
+final as (
+
+    select
+        metric_date,
+        attempts,
+        unlocked,
+        handle_waits,
+        unlock_success_rate,
+        success_rate_ci_low,
+        success_rate_ci_high,
+        latency_p50_ms,
+        latency_p90_ms,
+        latency_p95_ms,
+        latency_p99_ms,
+        handle_wait_rate
+    from sliced
+    where
+        model = 'All'
+        and region = 'All'
+        and access_hw = 'All'
+        and key_type = 'All'
+        and radio = 'All'
+        and firmware_version = 'All'
+
+)
+
+select * from final
