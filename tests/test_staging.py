@@ -317,7 +317,7 @@ def good_lake(tmp_path) -> Path:
 def build_error(lake: Path, tmp_path: Path, select: str = "staging") -> str:
     with pytest.raises(DbtError) as failure:
         run_dbt(
-            ["build", "--select", select, "--indirect-selection", "cautious"],
+            ["build", "--select", select],
             lake=lake,
             warehouse=tmp_path / "wh.duckdb",
             target_path=tmp_path / "target",
@@ -367,15 +367,15 @@ def test_a_missing_registry_table_names_it(good_lake, tmp_path):
 def test_conservation_fails_when_a_kept_row_disappears(good_lake, tmp_path):
     warehouse = tmp_path / "wh.duckdb"
     run_dbt(
-        # cautious: only the tests of staging itself, not those reaching into marts
-        ["build", "--select", "staging", "--indirect-selection", "cautious"],
+        ["build", "--select", "staging"],
         lake=good_lake,
         warehouse=warehouse,
         target_path=tmp_path / "target",
     )
     with duckdb.connect(str(warehouse)) as connection:
         connection.execute(
-            "delete from staging.stg_raw__access_events where event_id = ?", [f"{1:032x}"]
+            "delete from staging.base_raw__access_events where event_id = ? and row_status = 'kept'",
+            [f"{1:032x}"],
         )
     with pytest.raises(DbtError) as failure:
         run_dbt(
