@@ -13,7 +13,7 @@
     {%- if not execute -%}
         {{ return(none) }}
     {%- endif -%}
-    {{ return(graph.sources['source.access_analytics.raw.' ~ table_name]) }}
+    {{ return(graph.sources['source.' ~ project_name ~ '.raw.' ~ table_name]) }}
 {%- endmacro %}
 
 {#- The contract's columns of a raw table, in order, without its partition column. -#}
