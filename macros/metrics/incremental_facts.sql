@@ -17,3 +17,19 @@
         or stored.region <> coalesce(current_vehicles.region, 'unknown')
         or stored.access_hw <> coalesce(current_vehicles.access_hw, 'unknown')
 {%- endmacro %}
+
+
+{#-
+    The sessions an incremental fact run (re)writes: those rebuilt since the
+    fact's watermark, and stored ones whose vehicle attributes changed in the
+    registry. Every session on a full build.
+-#}
+{% macro sessions_to_write(sessions_cte, id_column, vehicles_cte='vehicles') -%}
+    select * from {{ sessions_cte }}
+    {%- if is_incremental() %}
+    where source_ingest_date >= {{ access_analytics.session_ingest_cutoff() }}
+        or {{ id_column }} in (
+            {{ access_analytics.stale_vehicle_attribute_ids(id_column, vehicles_cte) }}
+        )
+    {%- endif %}
+{%- endmacro %}

@@ -11,3 +11,29 @@
 {% macro slice_member(expr) -%}
     coalesce(cast({{ expr }} as varchar), 'unknown')
 {%- endmacro %}
+
+{#- The dimensions every attempt and episode is sliced by. -#}
+{% macro session_slice_dimensions() -%}
+    {{ return(['model', 'region', 'access_hw', 'key_type', 'radio', 'firmware_version']) }}
+{%- endmacro %}
+
+{#- `slice_member(d) as d,` for each dimension: a select-list prefix, each line ending in a comma. -#}
+{% macro slice_members(dimensions) -%}
+    {%- for dimension in dimensions %}
+        {{ access_analytics.slice_member(dimension) }} as {{ dimension }},
+    {%- endfor %}
+{%- endmacro %}
+
+{#- `slice_label(d) as d,` for each dimension of a cube: a select-list prefix. -#}
+{% macro slice_labels(dimensions) -%}
+    {%- for dimension in dimensions %}
+        {{ access_analytics.slice_label(dimension) }} as {{ dimension }},
+    {%- endfor %}
+{%- endmacro %}
+
+{#- True on the row of a cube that rolls every dimension up: the whole fleet. -#}
+{% macro is_fleet_row(dimensions) -%}
+    {%- for dimension in dimensions -%}
+        {{ dimension }} = 'All'{{ '\n        and ' if not loop.last }}
+    {%- endfor -%}
+{%- endmacro %}

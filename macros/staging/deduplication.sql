@@ -55,3 +55,84 @@
         else 'kept'
     end
 {%- endmacro %}
+
+
+{#-
+    The body of a base_raw__<table> model: every raw row of a telemetry table
+    in the ingest window, read once, typed to the contract, with its source
+    file and row, its quarantine reason and its row_status. `id_column`
+    identifies copies of the same row.
+-#}
+{% macro raw_telemetry_rows(table_name, id_column) -%}
+    {%- set cutoff = access_analytics.incremental_ingest_cutoff() -%}
+with
+
+source as (
+
+    select
+        *,
+        {{ access_analytics.raw_source_file() }} as source_file,
+        {{ access_analytics.raw_source_row_number() }} as source_row_number
+    from {{ source('raw', table_name) }}
+    where {{ access_analytics.ingest_window_filter(cutoff, 'cast(ingest_date as date)') }}
+
+),
+
+validated as (
+
+    select
+        *,
+        {{ access_analytics.quarantine_reason(table_name) }} as quarantine_reason
+    from source
+
+),
+
+final as (
+
+    select
+        {{ access_analytics.typed_raw_columns(table_name) }},
+        cast(ingest_date as date) as ingest_date,
+        source_file,
+        source_row_number,
+        quarantine_reason,
+        {{ access_analytics.raw_row_status(id_column, cutoff) }} as row_status
+    from validated
+
+)
+
+select * from final
+{%- endmacro %}
+
+
+{#-
+    The body of a staging model over a base_raw__<table> model: the contract
+    columns, ingest day and source file of the rows with one row_status
+    (kept, duplicate or quarantined); quarantined rows also keep their
+    position in the file and their reason.
+-#}
+{% macro raw_rows_with_status(table_name, row_status) -%}
+with
+
+base as (
+
+    select * from {{ ref('base_raw__' ~ table_name) }}
+
+),
+
+final as (
+
+    select
+        {{ access_analytics.raw_column_list(table_name) }},
+        ingest_date,
+        source_file
+        {%- if row_status == 'quarantined' %},
+        source_row_number,
+        quarantine_reason
+        {%- endif %}
+    from base
+    where row_status = '{{ row_status }}'
+
+)
+
+select * from final
+{%- endmacro %}

@@ -20,7 +20,7 @@ final as (
         'access_events' as table_name,
         ingest_date,
         quarantine_reason as reason,
-        count(*) as rows -- noqa: RF04
+        count(*) as rows
     from event_quarantine
     group by ingest_date, quarantine_reason
     union all
@@ -28,7 +28,7 @@ final as (
         'fob_battery_readings' as table_name,
         ingest_date,
         quarantine_reason as reason,
-        count(*) as rows -- noqa: RF04
+        count(*) as rows
     from reading_quarantine
     group by ingest_date, quarantine_reason
 

@@ -76,7 +76,7 @@ episode_stats as (
         comparisons.firmware_version,
         episodes.firmware_version = comparisons.firmware_version as is_new,
         count(case when episodes.outcome <> 'suppressed' then 1 end) as eligible,
-        count(case when episodes.outcome = 'locked' then 1 end) as locked -- noqa: RF04
+        count(case when episodes.outcome = 'locked' then 1 end) as locked
     from comparisons
     inner join episodes
         on

@@ -133,7 +133,7 @@ final as (
         measured.fob_key,
         measured.vehicle_key,
         measured.cell_lot,
-        coalesce(vehicles.model, 'unknown') as model, -- noqa: RF04
+        coalesce(vehicles.model, 'unknown') as model,
         coalesce(vehicles.region, 'unknown') as region,
         measured.last_reading_date,
         measured.latest_voltage_comp_mv,

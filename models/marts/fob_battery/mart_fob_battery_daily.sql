@@ -22,9 +22,7 @@ final as (
         share_below_2700
     from sliced
     where
-        model = 'All'
-        and region = 'All'
-        and cell_lot = 'All'
+        {{ access_analytics.is_fleet_row(['model', 'region', 'cell_lot']) }}
 
 )
 

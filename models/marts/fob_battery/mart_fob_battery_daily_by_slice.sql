@@ -4,6 +4,8 @@
     is taken over the fob-day medians of each slice.
 -#}
 
+{%- set dimensions = ['model', 'region', 'cell_lot'] %}
+
 with
 
 fob_days as (
@@ -24,22 +26,32 @@ thresholds as (
 
 ),
 
-members as (
+fob_days_of_vehicles as (
 
     select
         fob_days.reading_date,
-        {{ access_analytics.slice_member('vehicles.model') }} as model, -- noqa: RF04
-        {{ access_analytics.slice_member('vehicles.region') }} as region,
-        {{ access_analytics.slice_member('fob_days.cell_lot') }} as cell_lot,
+        fob_days.cell_lot,
         fob_days.voltage_comp_mv_median,
-        case
-            when fob_days.voltage_comp_mv_median < thresholds.battery_replace_soon_mv then 1
-            else 0
-        end as is_below_replace_soon
+        vehicles.model,
+        vehicles.region
     from fob_days
-    cross join thresholds
     left join vehicles
         on fob_days.vehicle_key = vehicles.vehicle_key
+
+),
+
+members as (
+
+    select
+        fob_days_of_vehicles.reading_date,
+        {{ access_analytics.slice_members(dimensions) }}
+        fob_days_of_vehicles.voltage_comp_mv_median,
+        case
+            when fob_days_of_vehicles.voltage_comp_mv_median < thresholds.battery_replace_soon_mv then 1
+            else 0
+        end as is_below_replace_soon
+    from fob_days_of_vehicles
+    cross join thresholds
 
 ),
 
@@ -47,14 +59,12 @@ sliced as (
 
     select
         reading_date as metric_date,
-        {{ access_analytics.slice_label('model') }} as model, -- noqa: RF04
-        {{ access_analytics.slice_label('region') }} as region,
-        {{ access_analytics.slice_label('cell_lot') }} as cell_lot,
+        {{ access_analytics.slice_labels(dimensions) }}
         count(*) as fobs_reporting,
         {{ access_analytics.median('voltage_comp_mv_median') }} as voltage_comp_mv_median,
         count(case when is_below_replace_soon = 1 then 1 end) as fobs_below_2700
     from members
-    group by reading_date, cube(model, region, cell_lot)
+    group by reading_date, cube({{ dimensions | join(', ') }})
 
 ),
 

@@ -4,6 +4,8 @@
     health view of each fob as of its latest reporting day.
 -#}
 
+{%- set dimensions = ['cell_lot', 'model', 'region'] %}
+
 with
 
 fobs as (
@@ -15,9 +17,7 @@ fobs as (
 members as (
 
     select
-        {{ access_analytics.slice_member('cell_lot') }} as cell_lot,
-        {{ access_analytics.slice_member('model') }} as model, -- noqa: RF04
-        {{ access_analytics.slice_member('region') }} as region,
+        {{ access_analytics.slice_members(dimensions) }}
         health_band,
         drain_mv_per_day
     from fobs
@@ -27,9 +27,7 @@ members as (
 sliced as (
 
     select
-        {{ access_analytics.slice_label('cell_lot') }} as cell_lot,
-        {{ access_analytics.slice_label('model') }} as model, -- noqa: RF04
-        {{ access_analytics.slice_label('region') }} as region,
+        {{ access_analytics.slice_labels(dimensions) }}
         count(*) as fobs,
         count(case when health_band = 'healthy' then 1 end) as fobs_healthy,
         count(case when health_band = 'watch' then 1 end) as fobs_watch,
@@ -38,7 +36,7 @@ sliced as (
         count(drain_mv_per_day) as fobs_with_drain,
         {{ access_analytics.median('drain_mv_per_day') }} as drain_mv_per_day_median
     from members
-    group by cube(cell_lot, model, region)
+    group by cube({{ dimensions | join(', ') }})
 
 ),
 

@@ -25,13 +25,7 @@ vehicles as (
 
 selected_taps as (
 
-    select * from taps
-    {% if is_incremental() %}
-    where source_ingest_date >= {{ access_analytics.session_ingest_cutoff() }}
-        or tap_id in (
-            {{ access_analytics.stale_vehicle_attribute_ids('tap_id', 'vehicles') }}
-        )
-    {% endif %}
+    {{ access_analytics.sessions_to_write('taps', 'tap_id') }}
 
 ),
 
@@ -43,7 +37,7 @@ final as (
         selected_taps.tapped_at,
         selected_taps.tap_date,
         selected_taps.firmware_version,
-        coalesce(vehicles.model, 'unknown') as model, -- noqa: RF04
+        coalesce(vehicles.model, 'unknown') as model,
         coalesce(vehicles.region, 'unknown') as region,
         coalesce(vehicles.access_hw, 'unknown') as access_hw,
         selected_taps.outcome,

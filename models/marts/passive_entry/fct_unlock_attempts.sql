@@ -25,13 +25,7 @@ vehicles as (
 
 selected_attempts as (
 
-    select * from attempts
-    {% if is_incremental() %}
-    where source_ingest_date >= {{ access_analytics.session_ingest_cutoff() }}
-        or attempt_id in (
-            {{ access_analytics.stale_vehicle_attribute_ids('attempt_id', 'vehicles') }}
-        )
-    {% endif %}
+    {{ access_analytics.sessions_to_write('attempts', 'attempt_id') }}
 
 ),
 
@@ -45,7 +39,7 @@ final as (
         selected_attempts.key_type,
         selected_attempts.radio,
         selected_attempts.firmware_version,
-        coalesce(vehicles.model, 'unknown') as model, -- noqa: RF04
+        coalesce(vehicles.model, 'unknown') as model,
         coalesce(vehicles.region, 'unknown') as region,
         coalesce(vehicles.access_hw, 'unknown') as access_hw,
         selected_attempts.outcome,

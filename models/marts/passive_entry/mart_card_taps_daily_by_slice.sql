@@ -3,6 +3,8 @@
     every roll-up of them (a cube, 'All' on rolled-up dimensions).
 -#}
 
+{%- set dimensions = ['model', 'region', 'firmware_version'] %}
+
 with
 
 taps as (
@@ -15,9 +17,7 @@ members as (
 
     select
         tap_date,
-        {{ access_analytics.slice_member('model') }} as model, -- noqa: RF04
-        {{ access_analytics.slice_member('region') }} as region,
-        {{ access_analytics.slice_member('firmware_version') }} as firmware_version,
+        {{ access_analytics.slice_members(dimensions) }}
         outcome,
         latency_ms
     from taps
@@ -28,15 +28,13 @@ sliced as (
 
     select
         tap_date as metric_date,
-        {{ access_analytics.slice_label('model') }} as model, -- noqa: RF04
-        {{ access_analytics.slice_label('region') }} as region,
-        {{ access_analytics.slice_label('firmware_version') }} as firmware_version,
+        {{ access_analytics.slice_labels(dimensions) }}
         count(*) as taps,
         count(case when outcome = 'unlocked' then 1 end) as unlocked,
         {{ access_analytics.percentile_cont('latency_ms', 0.5) }} as latency_p50_ms,
         {{ access_analytics.percentile_cont('latency_ms', 0.95) }} as latency_p95_ms
     from members
-    group by tap_date, cube(model, region, firmware_version)
+    group by tap_date, cube({{ dimensions | join(', ') }})
 
 ),
 

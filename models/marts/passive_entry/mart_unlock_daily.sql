@@ -29,12 +29,7 @@ final as (
         handle_wait_rate
     from sliced
     where
-        model = 'All'
-        and region = 'All'
-        and access_hw = 'All'
-        and key_type = 'All'
-        and radio = 'All'
-        and firmware_version = 'All'
+        {{ access_analytics.is_fleet_row(access_analytics.session_slice_dimensions()) }}
 
 )
 

@@ -6,6 +6,8 @@
     from smaller groups. Missing values read 'unknown'.
 -#}
 
+{%- set dimensions = access_analytics.session_slice_dimensions() %}
+
 with
 
 attempts as (
@@ -24,12 +26,7 @@ members as (
 
     select
         attempt_date,
-        {{ access_analytics.slice_member('model') }} as model, -- noqa: RF04
-        {{ access_analytics.slice_member('region') }} as region,
-        {{ access_analytics.slice_member('access_hw') }} as access_hw,
-        {{ access_analytics.slice_member('key_type') }} as key_type,
-        {{ access_analytics.slice_member('radio') }} as radio,
-        {{ access_analytics.slice_member('firmware_version') }} as firmware_version,
+        {{ access_analytics.slice_members(dimensions) }}
         outcome,
         latency_ms,
         handle_wait
@@ -41,12 +38,7 @@ sliced as (
 
     select
         attempt_date as metric_date,
-        {{ access_analytics.slice_label('model') }} as model, -- noqa: RF04
-        {{ access_analytics.slice_label('region') }} as region,
-        {{ access_analytics.slice_label('access_hw') }} as access_hw,
-        {{ access_analytics.slice_label('key_type') }} as key_type,
-        {{ access_analytics.slice_label('radio') }} as radio,
-        {{ access_analytics.slice_label('firmware_version') }} as firmware_version,
+        {{ access_analytics.slice_labels(dimensions) }}
         count(*) as attempts,
         count(case when outcome = 'unlocked' then 1 end) as unlocked,
         count(case when handle_wait then 1 end) as handle_waits,
@@ -57,7 +49,7 @@ sliced as (
     from members
     group by
         attempt_date,
-        cube(model, region, access_hw, key_type, radio, firmware_version)
+        cube({{ dimensions | join(', ') }})
 
 ),
 

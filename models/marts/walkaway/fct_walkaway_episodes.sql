@@ -25,13 +25,7 @@ vehicles as (
 
 selected_episodes as (
 
-    select * from episodes
-    {% if is_incremental() %}
-    where source_ingest_date >= {{ access_analytics.session_ingest_cutoff() }}
-        or episode_id in (
-            {{ access_analytics.stale_vehicle_attribute_ids('episode_id', 'vehicles') }}
-        )
-    {% endif %}
+    {{ access_analytics.sessions_to_write('episodes', 'episode_id') }}
 
 ),
 
@@ -45,7 +39,7 @@ final as (
         selected_episodes.key_type,
         selected_episodes.radio,
         selected_episodes.firmware_version,
-        coalesce(vehicles.model, 'unknown') as model, -- noqa: RF04
+        coalesce(vehicles.model, 'unknown') as model,
         coalesce(vehicles.region, 'unknown') as region,
         coalesce(vehicles.access_hw, 'unknown') as access_hw,
         selected_episodes.outcome,

@@ -18,12 +18,7 @@ fleet as (
     select *
     from sliced
     where
-        model = 'All'
-        and region = 'All'
-        and access_hw = 'All'
-        and key_type = 'All'
-        and radio = 'All'
-        and firmware_version = 'All'
+        {{ access_analytics.is_fleet_row(access_analytics.session_slice_dimensions()) }}
 
 ),
 

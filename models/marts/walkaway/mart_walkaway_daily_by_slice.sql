@@ -5,6 +5,8 @@
     computed over the rows of each slice. Missing values read 'unknown'.
 -#}
 
+{%- set dimensions = access_analytics.session_slice_dimensions() %}
+
 with
 
 episodes as (
@@ -23,12 +25,7 @@ members as (
 
     select
         episode_date,
-        {{ access_analytics.slice_member('model') }} as model, -- noqa: RF04
-        {{ access_analytics.slice_member('region') }} as region,
-        {{ access_analytics.slice_member('access_hw') }} as access_hw,
-        {{ access_analytics.slice_member('key_type') }} as key_type,
-        {{ access_analytics.slice_member('radio') }} as radio,
-        {{ access_analytics.slice_member('firmware_version') }} as firmware_version,
+        {{ access_analytics.slice_members(dimensions) }}
         outcome,
         suppression_reason,
         time_to_lock_ms
@@ -40,15 +37,10 @@ sliced as (
 
     select
         episode_date as metric_date,
-        {{ access_analytics.slice_label('model') }} as model, -- noqa: RF04
-        {{ access_analytics.slice_label('region') }} as region,
-        {{ access_analytics.slice_label('access_hw') }} as access_hw,
-        {{ access_analytics.slice_label('key_type') }} as key_type,
-        {{ access_analytics.slice_label('radio') }} as radio,
-        {{ access_analytics.slice_label('firmware_version') }} as firmware_version,
+        {{ access_analytics.slice_labels(dimensions) }}
         count(*) as episodes,
         count(case when outcome <> 'suppressed' then 1 end) as eligible_episodes,
-        count(case when outcome = 'locked' then 1 end) as locked, -- noqa: RF04
+        count(case when outcome = 'locked' then 1 end) as locked,
         count(case when outcome = 'locked_late' then 1 end) as locked_late,
         count(case when outcome = 'manual_lock' then 1 end) as manual_lock,
         count(case when outcome = 'suppressed' then 1 end) as suppressed,
@@ -64,7 +56,7 @@ sliced as (
     from members
     group by
         episode_date,
-        cube(model, region, access_hw, key_type, radio, firmware_version)
+        cube({{ dimensions | join(', ') }})
 
 ),
 
