@@ -33,3 +33,13 @@
         )
     {%- endif %}
 {%- endmacro %}
+
+{#-
+    The registry attributes of a session's vehicle, 'unknown' when the
+    vehicle is not in the newest registry: a select-list prefix.
+-#}
+{% macro vehicle_attributes(vehicles_cte='vehicles', attributes=['model', 'region', 'access_hw']) -%}
+    {%- for attribute in attributes %}
+        coalesce({{ vehicles_cte }}.{{ attribute }}, 'unknown') as {{ attribute }},
+    {%- endfor %}
+{%- endmacro %}

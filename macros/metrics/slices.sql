@@ -37,3 +37,10 @@
         {{ dimension }} = 'All'{{ '\n        and ' if not loop.last }}
     {%- endfor -%}
 {%- endmacro %}
+
+{#- `relation.d,` for each dimension: a select-list prefix that carries a cube's dimensions on. -#}
+{% macro dimension_columns(dimensions, relation) -%}
+    {%- for dimension in dimensions %}
+        {{ relation }}.{{ dimension }},
+    {%- endfor %}
+{%- endmacro %}

@@ -113,11 +113,7 @@ select * from final
 {% macro raw_rows_with_status(table_name, row_status) -%}
 with
 
-base as (
-
-    select * from {{ ref('base_raw__' ~ table_name) }}
-
-),
+base as (select * from {{ ref('base_raw__' ~ table_name) }}),
 
 final as (
 

@@ -1,11 +1,4 @@
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='delete+insert',
-        unique_key='tap_id',
-        on_schema_change='fail',
-    )
-}}
+{{ config(materialized='incremental', unique_key='tap_id') }}
 
 {#-
     Key-card taps (METRICS.md section 1, "card latency"). Every nfc_tapped starts
@@ -17,17 +10,9 @@
 
 with
 
-events as (
+events as (select * from {{ ref('stg_raw__access_events') }}),
 
-    select * from {{ ref('stg_raw__access_events') }}
-
-),
-
-thresholds as (
-
-    select * from {{ ref('metric_thresholds') }}
-
-),
+thresholds as (select * from {{ ref('metric_thresholds') }}),
 
 {{ access_analytics.session_events(
     ['vin', 'event_id', 'event_at', 'event_type', 'key_id', 'firmware_version', 'ingest_date'],

@@ -9,11 +9,7 @@
 
 with
 
-releases as (
-
-    select * from {{ ref('stg_raw__firmware_releases') }}
-
-),
+releases as (select * from {{ ref('stg_raw__firmware_releases') }}),
 
 parsed as (
 

@@ -1,11 +1,4 @@
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='delete+insert',
-        unique_key='firmware_version',
-        on_schema_change='fail',
-    )
-}}
+{{ config(materialized='incremental', unique_key='firmware_version') }}
 
 {#-
     The first UTC day each firmware version appears in kept access events
@@ -17,11 +10,7 @@
 
 with
 
-events as (
-
-    select * from {{ ref('stg_raw__access_events') }}
-
-),
+events as (select * from {{ ref('stg_raw__access_events') }}),
 
 new_rows as (
 

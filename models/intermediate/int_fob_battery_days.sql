@@ -1,11 +1,4 @@
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='delete+insert',
-        unique_key='fob_day_id',
-        on_schema_change='fail',
-    )
-}}
+{{ config(materialized='incremental', unique_key='fob_day_id') }}
 
 {#-
     One row per fob and UTC reading day (METRICS.md section 3) with the
@@ -18,17 +11,9 @@
 
 with
 
-readings as (
+readings as (select * from {{ ref('stg_raw__fob_battery_readings') }}),
 
-    select * from {{ ref('stg_raw__fob_battery_readings') }}
-
-),
-
-thresholds as (
-
-    select * from {{ ref('metric_thresholds') }}
-
-),
+thresholds as (select * from {{ ref('metric_thresholds') }}),
 
 {% if is_incremental() %}
 rebuilt_fob_days as (

@@ -6,11 +6,7 @@
 
 with
 
-keys as (
-
-    select * from {{ ref('stg_raw__keys') }}
-
-),
+keys as (select * from {{ ref('stg_raw__keys') }}),
 
 final as (
 

@@ -1,11 +1,4 @@
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='delete+insert',
-        unique_key='attempt_id',
-        on_schema_change='fail',
-    )
-}}
+{{ config(materialized='incremental', unique_key='attempt_id') }}
 
 {#-
     Passive-entry attempts (METRICS.md section 1). Each vehicle's kept events are
@@ -19,17 +12,9 @@
 
 with
 
-events as (
+events as (select * from {{ ref('stg_raw__access_events') }}),
 
-    select * from {{ ref('stg_raw__access_events') }}
-
-),
-
-thresholds as (
-
-    select * from {{ ref('metric_thresholds') }}
-
-),
+thresholds as (select * from {{ ref('metric_thresholds') }}),
 
 {{ access_analytics.session_events(
     ['vin', 'event_id', 'event_at', 'event_type', 'key_id', 'key_type', 'radio', 'firmware_version', 'ingest_date'],

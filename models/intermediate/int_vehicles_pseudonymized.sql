@@ -6,11 +6,7 @@
 
 with
 
-vehicles as (
-
-    select * from {{ ref('stg_raw__vehicles') }}
-
-),
+vehicles as (select * from {{ ref('stg_raw__vehicles') }}),
 
 final as (
 

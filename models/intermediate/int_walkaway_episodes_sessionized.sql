@@ -1,11 +1,4 @@
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='delete+insert',
-        unique_key='episode_id',
-        on_schema_change='fail',
-    )
-}}
+{{ config(materialized='incremental', unique_key='episode_id') }}
 
 {#-
     Walk-away lock episodes (METRICS.md section 2). Every lock_zone_exited starts
@@ -18,17 +11,9 @@
 
 with
 
-events as (
+events as (select * from {{ ref('stg_raw__access_events') }}),
 
-    select * from {{ ref('stg_raw__access_events') }}
-
-),
-
-thresholds as (
-
-    select * from {{ ref('metric_thresholds') }}
-
-),
+thresholds as (select * from {{ ref('metric_thresholds') }}),
 
 {{ access_analytics.session_events(
     ['vin', 'event_id', 'event_at', 'event_type', 'key_id', 'key_type', 'radio', 'lock_source', 'detail', 'firmware_version', 'ingest_date'],

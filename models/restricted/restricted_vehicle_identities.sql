@@ -6,11 +6,7 @@
 
 with
 
-vehicles as (
-
-    select * from {{ ref('int_vehicles_pseudonymized') }}
-
-),
+vehicles as (select * from {{ ref('int_vehicles_pseudonymized') }}),
 
 final as (
 

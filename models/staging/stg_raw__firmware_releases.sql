@@ -4,11 +4,7 @@
 
 with
 
-source as (
-
-    select * from {{ source('raw', 'firmware_releases') }}
-
-),
+source as (select * from {{ source('raw', 'firmware_releases') }}),
 
 final as (
 

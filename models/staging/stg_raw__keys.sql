@@ -4,11 +4,7 @@
 
 with
 
-source as (
-
-    select * from {{ source('raw', 'keys') }}
-
-),
+source as (select * from {{ source('raw', 'keys') }}),
 
 final as (
 

@@ -4,11 +4,7 @@
 
 with
 
-source as (
-
-    select * from {{ source('raw', 'vehicles') }}
-
-),
+source as (select * from {{ source('raw', 'vehicles') }}),
 
 final as (
 

@@ -9,47 +9,19 @@
 
 with
 
-events as (
+events as (select * from {{ ref('stg_raw__access_events') }}),
 
-    select * from {{ ref('stg_raw__access_events') }}
+event_duplicates as (select * from {{ ref('stg_raw__access_events_duplicates') }}),
 
-),
+event_quarantine as (select * from {{ ref('stg_raw__access_events_quarantine') }}),
 
-event_duplicates as (
+readings as (select * from {{ ref('stg_raw__fob_battery_readings') }}),
 
-    select * from {{ ref('stg_raw__access_events_duplicates') }}
+reading_duplicates as (select * from {{ ref('stg_raw__fob_battery_readings_duplicates') }}),
 
-),
+reading_quarantine as (select * from {{ ref('stg_raw__fob_battery_readings_quarantine') }}),
 
-event_quarantine as (
-
-    select * from {{ ref('stg_raw__access_events_quarantine') }}
-
-),
-
-readings as (
-
-    select * from {{ ref('stg_raw__fob_battery_readings') }}
-
-),
-
-reading_duplicates as (
-
-    select * from {{ ref('stg_raw__fob_battery_readings_duplicates') }}
-
-),
-
-reading_quarantine as (
-
-    select * from {{ ref('stg_raw__fob_battery_readings_quarantine') }}
-
-),
-
-releases as (
-
-    select * from {{ ref('stg_raw__firmware_releases') }}
-
-),
+releases as (select * from {{ ref('stg_raw__firmware_releases') }}),
 
 kept_rows as (
 

@@ -2,17 +2,9 @@
 
 with
 
-event_quarantine as (
+event_quarantine as (select * from {{ ref('stg_raw__access_events_quarantine') }}),
 
-    select * from {{ ref('stg_raw__access_events_quarantine') }}
-
-),
-
-reading_quarantine as (
-
-    select * from {{ ref('stg_raw__fob_battery_readings_quarantine') }}
-
-),
+reading_quarantine as (select * from {{ ref('stg_raw__fob_battery_readings_quarantine') }}),
 
 final as (
 

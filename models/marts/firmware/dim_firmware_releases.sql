@@ -2,17 +2,9 @@
 
 with
 
-releases as (
+releases as (select * from {{ ref('int_firmware_releases_ordered') }}),
 
-    select * from {{ ref('int_firmware_releases_ordered') }}
-
-),
-
-first_seen as (
-
-    select * from {{ ref('int_firmware_versions_first_seen') }}
-
-),
+first_seen as (select * from {{ ref('int_firmware_versions_first_seen') }}),
 
 final as (
 

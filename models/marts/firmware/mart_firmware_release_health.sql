@@ -11,29 +11,13 @@
 
 with
 
-releases as (
+releases as (select * from {{ ref('dim_firmware_releases') }}),
 
-    select * from {{ ref('dim_firmware_releases') }}
+attempts as (select * from {{ ref('fct_unlock_attempts') }}),
 
-),
+episodes as (select * from {{ ref('fct_walkaway_episodes') }}),
 
-attempts as (
-
-    select * from {{ ref('fct_unlock_attempts') }}
-
-),
-
-episodes as (
-
-    select * from {{ ref('fct_walkaway_episodes') }}
-
-),
-
-thresholds as (
-
-    select * from {{ ref('metric_thresholds') }}
-
-),
+thresholds as (select * from {{ ref('metric_thresholds') }}),
 
 comparisons as (
 

@@ -6,23 +6,11 @@
 
 with
 
-fob_days as (
+fob_days as (select * from {{ ref('fct_fob_battery_daily') }}),
 
-    select * from {{ ref('fct_fob_battery_daily') }}
+vehicles as (select * from {{ ref('int_vehicles_pseudonymized') }}),
 
-),
-
-vehicles as (
-
-    select * from {{ ref('int_vehicles_pseudonymized') }}
-
-),
-
-thresholds as (
-
-    select * from {{ ref('metric_thresholds') }}
-
-),
+thresholds as (select * from {{ ref('metric_thresholds') }}),
 
 ranked_days as (
 
@@ -133,8 +121,7 @@ final as (
         measured.fob_key,
         measured.vehicle_key,
         measured.cell_lot,
-        coalesce(vehicles.model, 'unknown') as model,
-        coalesce(vehicles.region, 'unknown') as region,
+        {{ access_analytics.vehicle_attributes(attributes=['model', 'region']) }}
         measured.last_reading_date,
         measured.latest_voltage_comp_mv,
         measured.drain_mv_per_day,

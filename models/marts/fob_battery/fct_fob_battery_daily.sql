@@ -1,11 +1,4 @@
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='delete+insert',
-        unique_key='fob_day_id',
-        on_schema_change='fail',
-    )
-}}
+{{ config(materialized='incremental', unique_key='fob_day_id') }}
 
 {#-
     One row per fob and reading day. The fob's vehicle and cell lot come from
@@ -15,17 +8,9 @@
 
 with
 
-fob_days as (
+fob_days as (select * from {{ ref('int_fob_battery_days') }}),
 
-    select * from {{ ref('int_fob_battery_days') }}
-
-),
-
-keys as (
-
-    select * from {{ ref('int_keys_pseudonymized') }}
-
-),
+keys as (select * from {{ ref('int_keys_pseudonymized') }}),
 
 selected_fob_days as (
 

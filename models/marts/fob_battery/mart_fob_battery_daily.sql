@@ -6,11 +6,7 @@
 
 with
 
-sliced as (
-
-    select * from {{ ref('mart_fob_battery_daily_by_slice') }}
-
-),
+sliced as (select * from {{ ref('mart_fob_battery_daily_by_slice') }}),
 
 final as (
 

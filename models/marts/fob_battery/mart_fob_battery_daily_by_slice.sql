@@ -8,23 +8,11 @@
 
 with
 
-fob_days as (
+fob_days as (select * from {{ ref('fct_fob_battery_daily') }}),
 
-    select * from {{ ref('fct_fob_battery_daily') }}
+vehicles as (select * from {{ ref('int_vehicles_pseudonymized') }}),
 
-),
-
-vehicles as (
-
-    select * from {{ ref('int_vehicles_pseudonymized') }}
-
-),
-
-thresholds as (
-
-    select * from {{ ref('metric_thresholds') }}
-
-),
+thresholds as (select * from {{ ref('metric_thresholds') }}),
 
 fob_days_of_vehicles as (
 

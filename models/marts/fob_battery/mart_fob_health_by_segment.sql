@@ -8,11 +8,7 @@
 
 with
 
-fobs as (
-
-    select * from {{ ref('dim_fob_health') }}
-
-),
+fobs as (select * from {{ ref('dim_fob_health') }}),
 
 members as (
 

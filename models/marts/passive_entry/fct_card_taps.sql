@@ -1,27 +1,12 @@
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='delete+insert',
-        unique_key='tap_id',
-        on_schema_change='fail',
-    )
-}}
+{{ config(materialized='incremental', unique_key='tap_id') }}
 
 {#- One row per key-card tap, pseudonymized, with vehicle attributes. -#}
 
 with
 
-taps as (
+taps as (select * from {{ ref('int_card_taps_sessionized') }}),
 
-    select * from {{ ref('int_card_taps_sessionized') }}
-
-),
-
-vehicles as (
-
-    select * from {{ ref('int_vehicles_pseudonymized') }}
-
-),
+vehicles as (select * from {{ ref('int_vehicles_pseudonymized') }}),
 
 selected_taps as (
 
@@ -37,9 +22,7 @@ final as (
         selected_taps.tapped_at,
         selected_taps.tap_date,
         selected_taps.firmware_version,
-        coalesce(vehicles.model, 'unknown') as model,
-        coalesce(vehicles.region, 'unknown') as region,
-        coalesce(vehicles.access_hw, 'unknown') as access_hw,
+        {{ access_analytics.vehicle_attributes() }}
         selected_taps.outcome,
         selected_taps.latency_ms,
         selected_taps.unlocked_at,

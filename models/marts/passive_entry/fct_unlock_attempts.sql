@@ -1,27 +1,12 @@
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='delete+insert',
-        unique_key='attempt_id',
-        on_schema_change='fail',
-    )
-}}
+{{ config(materialized='incremental', unique_key='attempt_id') }}
 
 {#- One row per passive-entry attempt, pseudonymized, with vehicle attributes. -#}
 
 with
 
-attempts as (
+attempts as (select * from {{ ref('int_unlock_attempts_sessionized') }}),
 
-    select * from {{ ref('int_unlock_attempts_sessionized') }}
-
-),
-
-vehicles as (
-
-    select * from {{ ref('int_vehicles_pseudonymized') }}
-
-),
+vehicles as (select * from {{ ref('int_vehicles_pseudonymized') }}),
 
 selected_attempts as (
 
@@ -39,9 +24,7 @@ final as (
         selected_attempts.key_type,
         selected_attempts.radio,
         selected_attempts.firmware_version,
-        coalesce(vehicles.model, 'unknown') as model,
-        coalesce(vehicles.region, 'unknown') as region,
-        coalesce(vehicles.access_hw, 'unknown') as access_hw,
+        {{ access_analytics.vehicle_attributes() }}
         selected_attempts.outcome,
         selected_attempts.latency_ms,
         selected_attempts.handle_wait,

@@ -7,11 +7,7 @@
 
 with
 
-taps as (
-
-    select * from {{ ref('fct_card_taps') }}
-
-),
+taps as (select * from {{ ref('fct_card_taps') }}),
 
 members as (
 

@@ -6,11 +6,7 @@
 
 with
 
-sliced as (
-
-    select * from {{ ref('mart_unlock_daily_by_slice') }}
-
-),
+sliced as (select * from {{ ref('mart_unlock_daily_by_slice') }}),
 
 final as (
 

@@ -10,17 +10,9 @@
 
 with
 
-attempts as (
+attempts as (select * from {{ ref('fct_unlock_attempts') }}),
 
-    select * from {{ ref('fct_unlock_attempts') }}
-
-),
-
-thresholds as (
-
-    select * from {{ ref('metric_thresholds') }}
-
-),
+thresholds as (select * from {{ ref('metric_thresholds') }}),
 
 members as (
 
@@ -57,12 +49,7 @@ final as (
 
     select
         sliced.metric_date,
-        sliced.model,
-        sliced.region,
-        sliced.access_hw,
-        sliced.key_type,
-        sliced.radio,
-        sliced.firmware_version,
+        {{ access_analytics.dimension_columns(dimensions, 'sliced') }}
         sliced.attempts,
         sliced.unlocked,
         sliced.handle_waits,

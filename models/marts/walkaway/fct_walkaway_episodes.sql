@@ -1,27 +1,12 @@
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='delete+insert',
-        unique_key='episode_id',
-        on_schema_change='fail',
-    )
-}}
+{{ config(materialized='incremental', unique_key='episode_id') }}
 
 {#- One row per walk-away lock episode, pseudonymized, with vehicle attributes. -#}
 
 with
 
-episodes as (
+episodes as (select * from {{ ref('int_walkaway_episodes_sessionized') }}),
 
-    select * from {{ ref('int_walkaway_episodes_sessionized') }}
-
-),
-
-vehicles as (
-
-    select * from {{ ref('int_vehicles_pseudonymized') }}
-
-),
+vehicles as (select * from {{ ref('int_vehicles_pseudonymized') }}),
 
 selected_episodes as (
 
@@ -39,9 +24,7 @@ final as (
         selected_episodes.key_type,
         selected_episodes.radio,
         selected_episodes.firmware_version,
-        coalesce(vehicles.model, 'unknown') as model,
-        coalesce(vehicles.region, 'unknown') as region,
-        coalesce(vehicles.access_hw, 'unknown') as access_hw,
+        {{ access_analytics.vehicle_attributes() }}
         selected_episodes.outcome,
         selected_episodes.outcome <> 'suppressed' as is_eligible,
         selected_episodes.suppression_reason,

@@ -7,11 +7,7 @@
 
 with
 
-sliced as (
-
-    select * from {{ ref('mart_walkaway_daily_by_slice') }}
-
-),
+sliced as (select * from {{ ref('mart_walkaway_daily_by_slice') }}),
 
 fleet as (
 

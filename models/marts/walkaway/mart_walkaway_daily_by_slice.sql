@@ -9,17 +9,9 @@
 
 with
 
-episodes as (
+episodes as (select * from {{ ref('fct_walkaway_episodes') }}),
 
-    select * from {{ ref('fct_walkaway_episodes') }}
-
-),
-
-thresholds as (
-
-    select * from {{ ref('metric_thresholds') }}
-
-),
+thresholds as (select * from {{ ref('metric_thresholds') }}),
 
 members as (
 
@@ -64,12 +56,7 @@ final as (
 
     select
         sliced.metric_date,
-        sliced.model,
-        sliced.region,
-        sliced.access_hw,
-        sliced.key_type,
-        sliced.radio,
-        sliced.firmware_version,
+        {{ access_analytics.dimension_columns(dimensions, 'sliced') }}
         sliced.episodes,
         sliced.eligible_episodes,
         sliced.locked,

@@ -1,11 +1,4 @@
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='delete+insert',
-        unique_key='ingest_date',
-        on_schema_change='fail',
-    )
-}}
+{{ config(materialized='incremental', unique_key='ingest_date') }}
 
 {{ access_analytics.assert_raw_table_matches_contract('access_events') }}
 
