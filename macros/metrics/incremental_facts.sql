@@ -43,3 +43,41 @@
         coalesce({{ vehicles_cte }}.{{ attribute }}, 'unknown') as {{ attribute }},
     {%- endfor %}
 {%- endmacro %}
+
+{#-
+    The body of a session fact (attempts, card taps, walk-away episodes):
+    the sessions an incremental run writes (sessions_to_write), with the
+    vehicle's VIN replaced by its keyed pseudonym and the newest registry
+    attributes of the vehicle attached. `columns` are the session's own
+    columns or expressions to publish after the id.
+-#}
+{% macro pseudonymized_sessions(sessions_relation, id_column, columns) -%}
+with
+
+sessions as (select * from {{ sessions_relation }}),
+
+vehicles as (select * from {{ ref('int_vehicles_pseudonymized') }}),
+
+selected_sessions as (
+
+    {{ access_analytics.sessions_to_write('sessions', id_column) }}
+
+),
+
+final as (
+
+    select
+        selected_sessions.{{ id_column }},
+        {{ access_analytics.pseudonym('selected_sessions.vin') }} as vehicle_key,
+        {{ access_analytics.vehicle_attributes() }}
+        {%- for column in columns %}
+        selected_sessions.{{ column }}{{ ',' if not loop.last }}
+        {%- endfor %}
+    from selected_sessions
+    left join vehicles
+        on selected_sessions.vin = vehicles.vin
+
+)
+
+select * from final
+{%- endmacro %}

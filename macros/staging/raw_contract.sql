@@ -129,3 +129,26 @@
 {% macro is_outside_range(column_name, min_value, max_value) -%}
     ({{ column_name }} is not null and not ({{ column_name }} >= {{ min_value }} and {{ column_name }} <= {{ max_value }}))
 {%- endmacro %}
+
+{#-
+    The body of a registry staging model: the rows of the newest snapshot of a
+    registry (older snapshots are history, not truth), cast strictly to the
+    contract's types, with the snapshot date.
+-#}
+{% macro newest_registry_snapshot(table_name) -%}
+with
+
+source as (select * from {{ source('raw', table_name) }}),
+
+final as (
+
+    select
+        {{ access_analytics.typed_raw_columns(table_name, strict=true) }},
+        cast(snapshot_date as date) as snapshot_date
+    from source
+    where cast(snapshot_date as date) = (select max(cast(snapshot_date as date)) from source)
+
+)
+
+select * from final
+{%- endmacro %}
