@@ -1,154 +1,67 @@
 {#-
-    Data quality per raw telemetry table and ingest day (METRICS.md section 5).
-    Every row read lands in exactly one of kept, duplicates dropped or
-    quarantined, so rows_read = rows_kept + duplicates_dropped +
-    rows_quarantined holds by construction (the staging conservation test
-    checks the three against a raw count). Lateness and freshness are over
-    kept rows.
+    Data quality per raw telemetry table and ingest day: every row read, by
+    what became of it (kept, duplicate dropped, quarantined), and over the
+    kept rows their lateness, freshness and firmware versions missing from
+    the registry. rows_read = rows_kept + duplicates_dropped + rows_quarantined
+    by construction; the staging conservation test checks it against a count
+    of the raw table itself.
 -#}
 
 with
 
-events as (select * from {{ ref('stg_raw__access_events') }}),
-
-event_duplicates as (select * from {{ ref('stg_raw__access_events_duplicates') }}),
-
-event_quarantine as (select * from {{ ref('stg_raw__access_events_quarantine') }}),
-
-readings as (select * from {{ ref('stg_raw__fob_battery_readings') }}),
-
-reading_duplicates as (select * from {{ ref('stg_raw__fob_battery_readings_duplicates') }}),
-
-reading_quarantine as (select * from {{ ref('stg_raw__fob_battery_readings_quarantine') }}),
+raw_rows as (select * from {{ ref('int_raw_rows_unioned') }}),
 
 releases as (select * from {{ ref('stg_raw__firmware_releases') }}),
 
-kept_rows as (
+classified as (
 
     select
-        'access_events' as table_name,
-        events.ingest_date,
-        events.received_at,
-        {{ access_analytics.seconds_between('events.event_at', 'events.received_at') }}
+        raw_rows.table_name,
+        raw_rows.ingest_date,
+        raw_rows.row_status,
+        raw_rows.received_at,
+        {{ access_analytics.seconds_between('raw_rows.happened_at', 'raw_rows.received_at') }}
             as seconds_late,
         releases.version is null as has_unknown_firmware
-    from events
+    from raw_rows
     left join releases
-        on events.firmware_version = releases.version
-    union all
-    select
-        'fob_battery_readings' as table_name,
-        readings.ingest_date,
-        readings.received_at,
-        {{ access_analytics.seconds_between('readings.read_at', 'readings.received_at') }}
-            as seconds_late,
-        releases.version is null as has_unknown_firmware
-    from readings
-    left join releases
-        on readings.firmware_version = releases.version
+        on raw_rows.firmware_version = releases.version
 
 ),
 
-kept_daily as (
+daily as (
 
     select
         table_name,
         ingest_date,
-        count(*) as rows_kept,
-        count(case when seconds_late > 3600 then 1 end) as rows_late_1h,
-        count(case when seconds_late > 86400 then 1 end) as rows_late_24h,
-        max(received_at) as max_received_at,
-        count(case when has_unknown_firmware then 1 end) as unknown_firmware_rows
-    from kept_rows
+        count(*) as rows_read,
+        count(case when row_status = 'kept' then 1 end) as rows_kept,
+        count(case when row_status = 'duplicate' then 1 end) as duplicates_dropped,
+        count(case when row_status = 'quarantined' then 1 end) as rows_quarantined,
+        count(case when row_status = 'kept' and seconds_late > 3600 then 1 end) as rows_late_1h,
+        count(case when row_status = 'kept' and seconds_late > 86400 then 1 end) as rows_late_24h,
+        max(case when row_status = 'kept' then received_at end) as max_received_at,
+        count(case when row_status = 'kept' and has_unknown_firmware then 1 end)
+            as unknown_firmware_rows
+    from classified
     group by table_name, ingest_date
-
-),
-
-duplicates_daily as (
-
-    select
-        'access_events' as table_name,
-        ingest_date,
-        count(*) as duplicates_dropped
-    from event_duplicates
-    group by ingest_date
-    union all
-    select
-        'fob_battery_readings' as table_name,
-        ingest_date,
-        count(*) as duplicates_dropped
-    from reading_duplicates
-    group by ingest_date
-
-),
-
-quarantine_daily as (
-
-    select
-        'access_events' as table_name,
-        ingest_date,
-        count(*) as rows_quarantined
-    from event_quarantine
-    group by ingest_date
-    union all
-    select
-        'fob_battery_readings' as table_name,
-        ingest_date,
-        count(*) as rows_quarantined
-    from reading_quarantine
-    group by ingest_date
-
-),
-
-table_days as (
-
-    select
-        table_name,
-        ingest_date
-    from kept_daily
-    union
-    select
-        table_name,
-        ingest_date
-    from duplicates_daily
-    union
-    select
-        table_name,
-        ingest_date
-    from quarantine_daily
 
 ),
 
 final as (
 
     select
-        table_days.table_name,
-        table_days.ingest_date,
-        coalesce(kept_daily.rows_kept, 0)
-        + coalesce(duplicates_daily.duplicates_dropped, 0)
-        + coalesce(quarantine_daily.rows_quarantined, 0) as rows_read,
-        coalesce(kept_daily.rows_kept, 0) as rows_kept,
-        coalesce(duplicates_daily.duplicates_dropped, 0) as duplicates_dropped,
-        coalesce(quarantine_daily.rows_quarantined, 0) as rows_quarantined,
-        {{ access_analytics.safe_ratio('kept_daily.rows_late_1h', 'kept_daily.rows_kept') }}
-            as late_1h_share,
-        {{ access_analytics.safe_ratio('kept_daily.rows_late_24h', 'kept_daily.rows_kept') }}
-            as late_24h_share,
-        kept_daily.max_received_at,
-        coalesce(kept_daily.unknown_firmware_rows, 0) as unknown_firmware_rows
-    from table_days
-    left join kept_daily
-        on
-            table_days.table_name = kept_daily.table_name
-            and table_days.ingest_date = kept_daily.ingest_date
-    left join duplicates_daily
-        on
-            table_days.table_name = duplicates_daily.table_name
-            and table_days.ingest_date = duplicates_daily.ingest_date
-    left join quarantine_daily
-        on
-            table_days.table_name = quarantine_daily.table_name
-            and table_days.ingest_date = quarantine_daily.ingest_date
+        table_name,
+        ingest_date,
+        rows_read,
+        rows_kept,
+        duplicates_dropped,
+        rows_quarantined,
+        {{ access_analytics.safe_ratio('rows_late_1h', 'rows_kept') }} as late_1h_share,
+        {{ access_analytics.safe_ratio('rows_late_24h', 'rows_kept') }} as late_24h_share,
+        max_received_at,
+        unknown_firmware_rows
+    from daily
 
 )
 

@@ -2,27 +2,18 @@
 
 with
 
-event_quarantine as (select * from {{ ref('stg_raw__access_events_quarantine') }}),
-
-reading_quarantine as (select * from {{ ref('stg_raw__fob_battery_readings_quarantine') }}),
+raw_rows as (select * from {{ ref('int_raw_rows_unioned') }}),
 
 final as (
 
     select
-        'access_events' as table_name,
+        table_name,
         ingest_date,
         quarantine_reason as reason,
         count(*) as rows
-    from event_quarantine
-    group by ingest_date, quarantine_reason
-    union all
-    select
-        'fob_battery_readings' as table_name,
-        ingest_date,
-        quarantine_reason as reason,
-        count(*) as rows
-    from reading_quarantine
-    group by ingest_date, quarantine_reason
+    from raw_rows
+    where row_status = 'quarantined'
+    group by table_name, ingest_date, quarantine_reason
 
 )
 
