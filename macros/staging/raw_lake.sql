@@ -11,11 +11,13 @@
 
 {#-
     Stops the build, before any row is read, when the lake does not hold the
-    raw table the contract promises: no files at all, a file in a folder that is
-    not a partition, or a file that lacks one of the contract's columns. The
-    error names the table, the file and the column, so a renamed column or a
-    missing lake never ends as a silently empty mart. A corrupt Parquet file
-    fails here too, with DuckDB naming the file.
+    raw table the contract promises. On DuckDB every file under
+    <lake>/raw/<table>/ is listed, at any depth and whatever its name, and
+    checked: it must be <partition_column>=<a valid YYYY-MM-DD>/<name>.parquet,
+    hold every contract column, and store each column with the contract's
+    type. All problems are reported at once, one line each, naming the file,
+    the column, the type expected and the type found; no file is ever skipped
+    silently. Extra columns are accepted and reported in the log.
 -#}
 {% macro assert_raw_table_matches_contract(table_name) -%}
     {#- Linting compiles models without a lake (var check_raw_lake=false). -#}
@@ -27,48 +29,127 @@
 
 {% macro duckdb__assert_raw_table_matches_contract(table_name) -%}
     {%- if execute -%}
-        {%- set partition_column = access_analytics.raw_source_node(table_name).meta.partition_column -%}
-        {%- set expected = access_analytics.raw_contract_columns(table_name) | map(attribute='name') | list -%}
         {%- set pattern = access_analytics.raw_table_glob(table_name) -%}
-        {%- set lake_root = env_var('ACCESS_LAKE_ROOT', 'data/lake') -%}
-
-        {%- set files = run_query("select file from glob('" ~ pattern ~ "') order by file") -%}
-        {%- if files.rows | length == 0 -%}
+        {%- set table_dir = pattern[:pattern.rindex('/*/*.parquet')] -%}
+        {%- set files = run_query("select file from glob('" ~ table_dir ~ "/**') order by file").columns[0].values() -%}
+        {%- if files | length == 0 -%}
             {{ exceptions.raise_compiler_error(
-                "raw table " ~ table_name ~ ": no Parquet files match " ~ pattern
-                ~ " (is ACCESS_LAKE_ROOT=" ~ lake_root ~ " the lake root?)") }}
+                "raw table " ~ table_name ~ ": no files under " ~ table_dir
+                ~ " (is ACCESS_LAKE_ROOT=" ~ env_var('ACCESS_LAKE_ROOT', 'data/lake') ~ " the lake root?)") }}
         {%- endif -%}
-        {%- for row in files.rows -%}
-            {%- set folder = row[0].split('/')[-2] -%}
-            {%- if not modules.re.fullmatch(partition_column ~ '=\\d{4}-\\d{2}-\\d{2}', folder) -%}
-                {{ exceptions.raise_compiler_error(
-                    "raw table " ~ table_name ~ ": file " ~ row[0] ~ " is not in a "
-                    ~ partition_column ~ "=YYYY-MM-DD partition folder") }}
+        {%- set misplaced = access_analytics.misplaced_lake_files(table_name, table_dir, files) -%}
+        {%- if misplaced -%}
+            {{ exceptions.raise_compiler_error(
+                "raw table " ~ table_name ~ ": " ~ misplaced | length ~ " file(s) outside the layout "
+                ~ table_name ~ "/<partition>=YYYY-MM-DD/<name>.parquet:\n" ~ misplaced | join('\n')) }}
+        {%- endif -%}
+        {%- set problems = access_analytics.lake_schema_problems(table_name, pattern, files) -%}
+        {%- if problems -%}
+            {{ exceptions.raise_compiler_error(
+                "raw table " ~ table_name ~ ": " ~ problems | length ~ " file column(s) break the raw contract:\n"
+                ~ problems | join('\n')) }}
+        {%- endif -%}
+    {%- endif -%}
+{%- endmacro %}
+
+{#- One line per file that is not <partition_column>=<valid date>/<name>.parquet under the table folder. -#}
+{% macro misplaced_lake_files(table_name, table_dir, files) -%}
+    {%- set partition_column = access_analytics.raw_source_node(table_name).meta.partition_column -%}
+    {%- set misplaced = [] -%}
+    {%- for path in files -%}
+        {%- set parts = path[table_dir | length + 1:].split('/') -%}
+        {%- set folder = modules.re.fullmatch(partition_column ~ '=(\\d{4})-(\\d{2})-(\\d{2})', parts[0]) if parts | length == 2 else none -%}
+        {%- if parts | length != 2 -%}
+            {%- do misplaced.append('  ' ~ path ~ ': not directly in a partition folder') -%}
+        {%- elif folder is none -%}
+            {%- do misplaced.append('  ' ~ path ~ ': folder is not ' ~ partition_column ~ '=YYYY-MM-DD') -%}
+        {%- elif not access_analytics.is_valid_date(folder.group(1) | int, folder.group(2) | int, folder.group(3) | int) -%}
+            {%- do misplaced.append('  ' ~ path ~ ': ' ~ parts[0] ~ ' is not a valid date') -%}
+        {%- elif not parts[1].endswith('.parquet') or parts[1] == '.parquet' -%}
+            {%- do misplaced.append('  ' ~ path ~ ': not a <name>.parquet file') -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {{ return(misplaced) }}
+{%- endmacro %}
+
+{#- True for a real calendar date (Jinja cannot catch the error of an invalid one). -#}
+{% macro is_valid_date(year, month, day) -%}
+    {%- set is_leap = year % 4 == 0 and (year % 100 != 0 or year % 400 == 0) -%}
+    {%- set month_days = [31, 29 if is_leap else 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31] -%}
+    {{ return(1 <= month <= 12 and 1 <= day <= month_days[month - 1]) }}
+{%- endmacro %}
+
+{#-
+    One line per contract column that a lake file lacks or stores with
+    another type than the contract's. Integer widening that cannot lose a
+    value is accepted (a tinyint column where the contract says smallint);
+    every other difference, including timestamps in another unit or adjusted
+    to a time zone, is a problem. Extra columns are logged.
+-#}
+{% macro lake_schema_problems(table_name, pattern, files) -%}
+    {%- set accepted = {
+        'varchar': ['varchar'],
+        'timestamp': ['timestamp'],
+        'smallint': ['smallint', 'tinyint'],
+        'real': ['real'],
+        'date': ['date'],
+    } -%}
+    {%- set expected = access_analytics.raw_contract_columns(table_name) -%}
+    {%- set schema_query -%}
+        select file_name, name, type, converted_type, logical_type
+        from parquet_schema('{{ pattern }}')
+        where num_children is null
+    {%- endset -%}
+    {%- set found_by_file = {} -%}
+    {%- for row in run_query(schema_query).rows -%}
+        {%- do found_by_file.setdefault(row[0], {}).update(
+            {row[1]: access_analytics.parquet_type_name(row[2], row[3], row[4])}) -%}
+    {%- endfor -%}
+    {%- set problems = [] -%}
+    {%- for path in files -%}
+        {%- set found = found_by_file.get(path, {}) -%}
+        {%- for column in expected -%}
+            {%- if column.name not in found -%}
+                {%- do problems.append('  ' ~ path ~ ': column ' ~ column.name ~ ' is missing (expected ' ~ column.data_type ~ ')') -%}
+            {%- elif found[column.name] not in accepted[column.data_type] -%}
+                {%- do problems.append('  ' ~ path ~ ': column ' ~ column.name ~ ' expected '
+                    ~ column.data_type ~ ', found ' ~ found[column.name]) -%}
             {%- endif -%}
         {%- endfor -%}
+        {%- set extra = found.keys() | reject('in', expected | map(attribute='name') | list) | list -%}
+        {%- if extra -%}
+            {{ log('raw table ' ~ table_name ~ ': ' ~ path ~ ' has columns outside the contract, not read: ' ~ extra | join(', '), info=true) }}
+        {%- endif -%}
+    {%- endfor -%}
+    {{ return(problems) }}
+{%- endmacro %}
 
-        {%- set schema_query -%}
-            select file_name, name
-            from parquet_schema('{{ pattern }}')
-            where name in ({% for column_name in expected %}'{{ column_name }}'{{ ', ' if not loop.last }}{% endfor %})
-        {%- endset -%}
-        {%- set found = run_query(schema_query) -%}
-        {%- set columns_by_file = {} -%}
-        {%- for row in files.rows -%}
-            {%- do columns_by_file.update({row[0]: []}) -%}
-        {%- endfor -%}
-        {%- for row in found.rows -%}
-            {%- do columns_by_file.setdefault(row[0], []).append(row[1]) -%}
-        {%- endfor -%}
-        {%- for file_name, present in columns_by_file.items() -%}
-            {%- for column_name in expected if column_name not in present -%}
-                {{ exceptions.raise_compiler_error(
-                    "raw table " ~ table_name ~ ": file " ~ file_name
-                    ~ " has no column '" ~ column_name ~ "' (the raw contract requires "
-                    ~ expected | join(', ') ~ ")") }}
-            {%- endfor -%}
-        {%- endfor -%}
+{#- A Parquet column's physical and logical type as a SQL type name, for comparison and messages. -#}
+{% macro parquet_type_name(physical, converted, logical) -%}
+    {%- set names = {
+        ('BYTE_ARRAY', 'UTF8'): 'varchar',
+        ('BYTE_ARRAY', none): 'blob',
+        ('INT64', 'TIMESTAMP_MICROS'): 'timestamp',
+        ('INT64', 'TIMESTAMP_MILLIS'): 'timestamp in milliseconds',
+        ('INT96', none): 'timestamp (legacy INT96)',
+        ('INT64', none): 'bigint',
+        ('INT64', 'INT_64'): 'bigint',
+        ('INT32', none): 'integer',
+        ('INT32', 'INT_32'): 'integer',
+        ('INT32', 'INT_16'): 'smallint',
+        ('INT32', 'INT_8'): 'tinyint',
+        ('INT32', 'DATE'): 'date',
+        ('FLOAT', none): 'real',
+        ('DOUBLE', none): 'double',
+        ('BOOLEAN', none): 'boolean',
+    } -%}
+    {%- set name = names.get((physical, converted), physical ~ (' ' ~ converted if converted else '')) -%}
+    {%- if name == 'timestamp' and 'isAdjustedToUTC=1' in (logical or '') -%}
+        {%- set name = 'timestamp with time zone' -%}
+    {%- elif (logical or '').startswith('TimestampType') and 'NANOS=NanoSeconds' in logical -%}
+        {%- set name = 'timestamp in nanoseconds' -%}
     {%- endif -%}
+    {{ return(name) }}
 {%- endmacro %}
 
 {#- On Trino the catalog holds the table: check it exists with every contract column. -#}
