@@ -385,3 +385,60 @@ def test_conservation_fails_when_a_kept_row_disappears(good_lake, tmp_path):
             target_path=tmp_path / "target",
         )
     assert "conservation_of_rows" in str(failure.value)
+
+
+def test_every_file_outside_the_layout_is_named_on_its_own_line(good_lake, tmp_path):
+    table = good_lake / "raw" / "access_events"
+    (table / "at-the-root.parquet").write_bytes(b"x")
+    nested = table / "ingest_date=2026-03-02" / "nested"
+    nested.mkdir()
+    (nested / "deeper.parquet").write_bytes(b"x")
+    (table / "ingest_date=2026-03-02" / "SHOUTING.PARQUET").write_bytes(b"x")
+    (table / "ingest_date=2026-13-45").mkdir()
+    (table / "ingest_date=2026-13-45" / "part.parquet").write_bytes(b"x")
+    message = build_error(good_lake, tmp_path)
+    assert "raw table access_events: 4 file(s) outside the layout" in message
+    for line in (
+        "at-the-root.parquet: not directly in a partition folder",
+        "nested/deeper.parquet: not directly in a partition folder",
+        "SHOUTING.PARQUET: not a <name>.parquet file",
+        "ingest_date=2026-13-45 is not a valid date",
+    ):
+        assert line in message
+
+
+def test_a_column_stored_with_another_type_names_file_column_and_both_types(good_lake, tmp_path):
+    import pyarrow as pa
+    from lake_builder import SCHEMAS
+
+    schema = SCHEMAS["access_events"]
+    as_text = schema.set(schema.get_field_index("event_at"), pa.field("event_at", pa.string()))
+    row = event(9)
+    row["event_at"] = str(row["event_at"])
+    write_partition(good_lake, "access_events", T0.date(), [row], "text-time.parquet", as_text)
+    message = build_error(good_lake, tmp_path)
+    assert "text-time.parquet: column event_at expected timestamp, found varchar" in message
+
+
+def test_a_narrower_integer_is_accepted_and_an_extra_column_is_read_past(good_lake, tmp_path):
+    import pyarrow as pa
+    from lake_builder import SCHEMAS
+
+    schema = SCHEMAS["access_events"]
+    narrow = schema.set(schema.get_field_index("rssi_dbm"), pa.field("rssi_dbm", pa.int8()))
+    extra = narrow.append(pa.field("antenna", pa.string()))
+    row = event(9) | {"antenna": "front"}
+    write_partition(good_lake, "access_events", T0.date(), [row], "narrow.parquet", extra)
+    warehouse = tmp_path / "wh.duckdb"
+    run_dbt(
+        ["build", "--select", "staging"],
+        lake=good_lake,
+        warehouse=warehouse,
+        target_path=tmp_path / "target",
+    )
+    with duckdb.connect(str(warehouse), read_only=True) as connection:
+        kept = connection.execute(
+            "select rssi_dbm from staging.stg_raw__access_events where event_id = ?",
+            [f"{9:032x}"],
+        ).fetchone()
+    assert kept == (-60,)
