@@ -30,7 +30,10 @@ def lake(tmp_path_factory) -> Path:
 
 def build(args: list[str], lake: Path, warehouse: Path, target: Path) -> dict[str, str]:
     """Run dbt (failing the test on any error) and return each node's status."""
-    run_dbt(args, lake=lake, warehouse=warehouse, target_path=target)
+    completed = run_dbt(args, lake=lake, warehouse=warehouse, target_path=target)
+    # Output to a pipe and the log file carry no ANSI colour codes.
+    assert "\x1b[" not in completed.stdout
+    assert "\x1b[" not in (target / "dbt.log").read_text()
     results = json.loads((target / "run_results.json").read_text())["results"]
     return {result["unique_id"]: result["status"] for result in results}
 

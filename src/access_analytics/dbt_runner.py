@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -51,6 +52,9 @@ def run_dbt(
     if warehouse is not None:
         Path(warehouse).parent.mkdir(parents=True, exist_ok=True)
     command = [venv_bin("dbt"), *args, "--profiles-dir", str(PROJECT_ROOT), "--target", target]
+    if stream and sys.stdout.isatty():
+        # Colours for a person at a terminal only; pipes and log files stay plain text.
+        command.append("--use-colors")
     if target_path is not None:
         command += ["--target-path", str(target_path), "--log-path", str(target_path)]
     completed = subprocess.run(
