@@ -442,3 +442,26 @@ def test_a_narrower_integer_is_accepted_and_an_extra_column_is_read_past(good_la
             [f"{9:032x}"],
         ).fetchone()
     assert kept == (-60,)
+
+
+def test_a_day_without_files_is_a_missing_row_and_a_warning_or_an_error(good_lake, tmp_path):
+    later = T0 + dt.timedelta(days=2)
+    write_events(good_lake, [event(30, event_at=later, received_at=later)], "two-days-on.parquet")
+    completed = run_dbt(
+        ["build"], lake=good_lake, warehouse=tmp_path / "wh.duckdb", target_path=tmp_path / "t"
+    )
+    assert "WARN" in completed.stdout and "no_missing_ingest_day" in completed.stdout
+    with duckdb.connect(str(tmp_path / "wh.duckdb"), read_only=True) as connection:
+        missing = connection.execute(
+            "select table_name, ingest_date, rows_read from marts.mart_data_quality_daily"
+            " where is_missing_day"
+        ).fetchall()
+    assert missing == [("access_events", (T0 + dt.timedelta(days=1)).date(), 0)]
+    with pytest.raises(DbtError) as failure:
+        run_dbt(
+            ["test", "--select", "no_missing_ingest_day", "--vars", "{missing_ingest_day_severity: error}"],
+            lake=good_lake,
+            warehouse=tmp_path / "wh.duckdb",
+            target_path=tmp_path / "t",
+        )
+    assert "no_missing_ingest_day" in str(failure.value)

@@ -85,3 +85,18 @@
 {% macro trino__days_between(start_date, end_date) -%}
     date_diff('day', cast({{ start_date }} as date), cast({{ end_date }} as date))
 {%- endmacro %}
+
+
+{#- One row per day from start_date to end_date inclusive, in a column `day` (arguments are SQL date expressions). -#}
+{% macro date_spine(start_date, end_date) -%}
+    {{ return(adapter.dispatch('date_spine', 'access_analytics')(start_date, end_date)) }}
+{%- endmacro %}
+
+{% macro duckdb__date_spine(start_date, end_date) -%}
+    select cast(unnest(generate_series(cast({{ start_date }} as date), cast({{ end_date }} as date), interval 1 day)) as date) as day
+{%- endmacro %}
+
+{% macro trino__date_spine(start_date, end_date) -%}
+    select days.day
+    from unnest(sequence(cast({{ start_date }} as date), cast({{ end_date }} as date), interval '1' day)) as days (day)
+{%- endmacro %}

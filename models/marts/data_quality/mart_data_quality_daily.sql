@@ -4,7 +4,8 @@
     kept rows their lateness, freshness and firmware versions missing from
     the registry. rows_read = rows_kept + duplicates_dropped + rows_quarantined
     by construction; the staging conservation test checks it against a count
-    of the raw table itself.
+    of the raw table itself. A day between a table's first and newest ingest
+    day that has no file at all is a row too, with 0 rows and is_missing_day.
 -#}
 
 with
@@ -26,6 +27,37 @@ classified as (
     from raw_rows
     left join releases
         on raw_rows.firmware_version = releases.version
+
+),
+
+ingest_bounds as (
+
+    select
+        table_name,
+        min(ingest_date) as first_ingest_date,
+        max(ingest_date) as newest_ingest_date
+    from raw_rows
+    group by table_name
+
+),
+
+calendar as (
+
+    {{ access_analytics.date_spine(
+        '(select min(first_ingest_date) from ingest_bounds)',
+        '(select max(newest_ingest_date) from ingest_bounds)',
+    ) }}
+
+),
+
+expected_days as (
+
+    select
+        ingest_bounds.table_name,
+        calendar.day as ingest_date
+    from ingest_bounds
+    inner join calendar
+        on calendar.day between ingest_bounds.first_ingest_date and ingest_bounds.newest_ingest_date
 
 ),
 
@@ -51,17 +83,22 @@ daily as (
 final as (
 
     select
-        table_name,
-        ingest_date,
-        rows_read,
-        rows_kept,
-        duplicates_dropped,
-        rows_quarantined,
-        {{ access_analytics.safe_ratio('rows_late_1h', 'rows_kept') }} as late_1h_share,
-        {{ access_analytics.safe_ratio('rows_late_24h', 'rows_kept') }} as late_24h_share,
-        max_received_at,
-        unknown_firmware_rows
-    from daily
+        expected_days.table_name,
+        expected_days.ingest_date,
+        coalesce(daily.rows_read, 0) as rows_read,
+        coalesce(daily.rows_kept, 0) as rows_kept,
+        coalesce(daily.duplicates_dropped, 0) as duplicates_dropped,
+        coalesce(daily.rows_quarantined, 0) as rows_quarantined,
+        {{ access_analytics.safe_ratio('daily.rows_late_1h', 'daily.rows_kept') }} as late_1h_share,
+        {{ access_analytics.safe_ratio('daily.rows_late_24h', 'daily.rows_kept') }} as late_24h_share,
+        daily.max_received_at,
+        coalesce(daily.unknown_firmware_rows, 0) as unknown_firmware_rows,
+        daily.table_name is null as is_missing_day
+    from expected_days
+    left join daily
+        on
+            expected_days.table_name = daily.table_name
+            and expected_days.ingest_date = daily.ingest_date
 
 )
 
