@@ -9,6 +9,10 @@ BIN := $(VENV)/bin
 PYTHON_VERSION := 3.11
 DBT := $(BIN)/dbt
 DBT_FLAGS := --profiles-dir . --target $${ACCESS_DBT_TARGET:-duckdb}
+# What sqlfluff lints: dbt models and singular tests (macros are linted as
+# rendered in the models that call them). The pre-commit hook's `files` says
+# the same; tests/test_lint.py keeps the two equal.
+SQL_PATHS := models tests/dbt
 
 # The local demo's defaults; a real deployment sets its own.
 export ACCESS_LAKE_ROOT ?= data/lake
@@ -34,17 +38,17 @@ test: setup lint ## The whole suite (what CI runs): lint, pytest, dbt build on a
 	$(BIN)/pytest
 
 lint: setup ## ruff, sqlfluff and YAML checks, dbt parse
-	$(BIN)/ruff check src tests superset_config.py
-	$(BIN)/ruff format --check src tests superset_config.py
-	$(BIN)/sqlfluff lint models macros tests/dbt
+	$(BIN)/ruff check src tests lint superset_config.py
+	$(BIN)/ruff format --check src tests lint superset_config.py
+	$(BIN)/sqlfluff lint $(SQL_PATHS)
 	git ls-files -z --cached --others --exclude-standard "*.yml" "*.yaml" | xargs -0 $(BIN)/check-yaml --allow-multiple-documents
 	$(DBT) parse $(DBT_FLAGS) --quiet
 	$(BIN)/access-analytics dashboards check
 
 format: setup ## Apply ruff and sqlfluff fixes
-	$(BIN)/ruff check --fix src tests superset_config.py
-	$(BIN)/ruff format src tests superset_config.py
-	$(BIN)/sqlfluff fix models tests/dbt
+	$(BIN)/ruff check --fix src tests lint superset_config.py
+	$(BIN)/ruff format src tests lint superset_config.py
+	$(BIN)/sqlfluff fix $(SQL_PATHS)
 
 generate: setup ## Write a default fleet's raw lake to $ACCESS_LAKE_ROOT
 	$(BIN)/access-analytics generate --lake $(ACCESS_LAKE_ROOT) --overwrite
