@@ -19,7 +19,7 @@ export ACCESS_LAKE_ROOT ?= data/lake
 export ACCESS_WAREHOUSE_PATH ?= data/warehouse.duckdb
 export ACCESS_PSEUDONYM_KEY ?= demo-pseudonym-key
 
-.PHONY: help setup demo test lint format build generate docs clean trino-up trino-down serve
+.PHONY: help setup demo test lint dbt-lint format build generate docs clean trino-up trino-down serve
 
 help: ## List the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -37,13 +37,18 @@ demo: setup ## Generate a fleet, build and test the warehouse, serve the dashboa
 test: setup lint ## The whole suite (what CI runs): lint, pytest, dbt build on a generated lake
 	$(BIN)/pytest
 
-lint: setup ## ruff, sqlfluff and YAML checks, dbt parse
+lint: setup ## ruff, sqlfluff and YAML checks, dbt parse, dbt-score
 	$(BIN)/ruff check src tests lint superset_config.py
 	$(BIN)/ruff format --check src tests lint superset_config.py
 	$(BIN)/sqlfluff lint $(SQL_PATHS)
 	git ls-files -z --cached --others --exclude-standard "*.yml" "*.yaml" | xargs -0 $(BIN)/check-yaml --allow-multiple-documents
-	$(DBT) parse $(DBT_FLAGS) --quiet
+	@$(MAKE) --no-print-directory dbt-lint
 	$(BIN)/access-analytics dashboards check
+
+dbt-lint: setup ## dbt parse (macro YAML must match the signatures), then dbt-score on the manifest
+	$(DBT) parse $(DBT_FLAGS) --quiet --warn-error-options '{"error": ["InvalidMacroAnnotation"]}'
+	@# Prints only the items that fail the run; every finding: --show failing-rules.
+	$(BIN)/dbt-score lint --manifest target/manifest.json --show failing-items
 
 format: setup ## Apply ruff and sqlfluff fixes
 	$(BIN)/ruff check --fix src tests lint superset_config.py
