@@ -9,13 +9,17 @@ BIN := $(VENV)/bin
 PYTHON_VERSION := 3.11
 DBT := $(BIN)/dbt
 DBT_FLAGS := --profiles-dir . --target $${ACCESS_DBT_TARGET:-duckdb}
+# What sqlfluff lints: dbt models and singular tests (macros are linted as
+# rendered in the models that call them). The pre-commit hook's `files` says
+# the same; tests/test_lint.py keeps the two equal.
+SQL_PATHS := models tests/dbt
 
 # The local demo's defaults; a real deployment sets its own.
 export ACCESS_LAKE_ROOT ?= data/lake
 export ACCESS_WAREHOUSE_PATH ?= data/warehouse.duckdb
 export ACCESS_PSEUDONYM_KEY ?= demo-pseudonym-key
 
-.PHONY: help setup demo test lint format build generate docs clean trino-up trino-down serve
+.PHONY: help setup demo test lint dbt-lint format build generate docs clean trino-up trino-down serve
 
 help: ## List the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -33,18 +37,23 @@ demo: setup ## Generate a fleet, build and test the warehouse, serve the dashboa
 test: setup lint ## The whole suite (what CI runs): lint, pytest, dbt build on a generated lake
 	$(BIN)/pytest
 
-lint: setup ## ruff, sqlfluff and YAML checks, dbt parse
-	$(BIN)/ruff check src tests superset_config.py
-	$(BIN)/ruff format --check src tests superset_config.py
-	$(BIN)/sqlfluff lint models macros tests/dbt
+lint: setup ## ruff, sqlfluff and YAML checks, dbt parse, dbt-score
+	$(BIN)/ruff check src tests lint superset_config.py
+	$(BIN)/ruff format --check src tests lint superset_config.py
+	$(BIN)/sqlfluff lint $(SQL_PATHS)
 	git ls-files -z --cached --others --exclude-standard "*.yml" "*.yaml" | xargs -0 $(BIN)/check-yaml --allow-multiple-documents
-	$(DBT) parse $(DBT_FLAGS) --quiet
+	@$(MAKE) --no-print-directory dbt-lint
 	$(BIN)/access-analytics dashboards check
 
+dbt-lint: setup ## dbt parse (macro YAML must match the signatures), then dbt-score on the manifest
+	$(DBT) parse $(DBT_FLAGS) --quiet --warn-error-options '{"error": ["InvalidMacroAnnotation"]}'
+	@# Prints only the items that fail the run; every finding: --show failing-rules.
+	$(BIN)/dbt-score lint --manifest target/manifest.json --show failing-items
+
 format: setup ## Apply ruff and sqlfluff fixes
-	$(BIN)/ruff check --fix src tests superset_config.py
-	$(BIN)/ruff format src tests superset_config.py
-	$(BIN)/sqlfluff fix models tests/dbt
+	$(BIN)/ruff check --fix src tests lint superset_config.py
+	$(BIN)/ruff format src tests lint superset_config.py
+	$(BIN)/sqlfluff fix $(SQL_PATHS)
 
 generate: setup ## Write a default fleet's raw lake to $ACCESS_LAKE_ROOT
 	$(BIN)/access-analytics generate --lake $(ACCESS_LAKE_ROOT) --overwrite
