@@ -37,7 +37,9 @@ def _canonical(value: object) -> object:
 def relation_digest(con: duckdb.DuckDBPyConnection, relation: str) -> dict[str, object]:
     cursor = con.execute(f"select * from marts.{relation}")
     columns = [column[0] for column in cursor.description]
-    rows = sorted(json.dumps([_canonical(v) for v in row], default=str) for row in cursor.fetchall())
+    rows = sorted(
+        json.dumps([_canonical(v) for v in row], default=str) for row in cursor.fetchall()
+    )
     digest = hashlib.sha256("\n".join(rows).encode()).hexdigest()
     return {"columns": columns, "rows": len(rows), "sha256": digest}
 

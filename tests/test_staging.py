@@ -374,7 +374,8 @@ def test_conservation_fails_when_a_kept_row_disappears(good_lake, tmp_path):
     )
     with duckdb.connect(str(warehouse)) as connection:
         connection.execute(
-            "delete from staging.base_raw__access_events where event_id = ? and row_status = 'kept'",
+            "delete from staging.base_raw__access_events"
+            " where event_id = ? and row_status = 'kept'",
             [f"{1:032x}"],
         )
     with pytest.raises(DbtError) as failure:
@@ -459,7 +460,13 @@ def test_a_day_without_files_is_a_missing_row_and_a_warning_or_an_error(good_lak
     assert missing == [("access_events", (T0 + dt.timedelta(days=1)).date(), 0)]
     with pytest.raises(DbtError) as failure:
         run_dbt(
-            ["test", "--select", "no_missing_ingest_day", "--vars", "{missing_ingest_day_severity: error}"],
+            [
+                "test",
+                "--select",
+                "no_missing_ingest_day",
+                "--vars",
+                "{missing_ingest_day_severity: error}",
+            ],
             lake=good_lake,
             warehouse=tmp_path / "wh.duckdb",
             target_path=tmp_path / "t",

@@ -108,7 +108,7 @@ final as (
             else 'not_locked'
         end as outcome,
         -- eligible for walk-away reliability: every episode but a deliberately suppressed one
-        resolving_event_type is distinct from 'walkaway_suppressed' as is_eligible,
+        coalesce(resolving_event_type <> 'walkaway_suppressed', true) as is_eligible,
         case
             when resolving_event_type = 'walkaway_suppressed' then resolving_detail
         end as suppression_reason,
