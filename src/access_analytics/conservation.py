@@ -7,6 +7,8 @@ from pathlib import Path
 
 import duckdb
 
+from access_analytics.contract import raw_table
+
 TELEMETRY_TABLES = {
     "access_events": "stg_raw__access_events",
     "fob_battery_readings": "stg_raw__fob_battery_readings",
@@ -35,7 +37,7 @@ def balances(warehouse: Path, lake: Path) -> list[TableBalance]:
     try:
         result = []
         for table_name, model in TELEMETRY_TABLES.items():
-            pattern = str(Path(lake).resolve() / "raw" / table_name / "*" / "*.parquet")
+            pattern = str(raw_table(table_name).directory(Path(lake).resolve()) / "*" / "*.parquet")
             rows_read = _count(connection, f"select count(*) from read_parquet('{pattern}')")
             result.append(
                 TableBalance(

@@ -1,4 +1,4 @@
-"""Arrow schemas of the raw contract and fast column builders."""
+"""Arrow schemas of the raw contract (derived from it) and fast column builders."""
 
 from __future__ import annotations
 
@@ -7,66 +7,16 @@ from collections.abc import Sequence
 import numpy as np
 import pyarrow as pa
 
+from access_analytics.contract import raw_table
+
 TS = pa.timestamp("us")
 
-ACCESS_EVENTS_SCHEMA = pa.schema(
-    [
-        ("event_id", pa.string()),
-        ("vin", pa.string()),
-        ("event_at", TS),
-        ("received_at", TS),
-        ("event_type", pa.string()),
-        ("key_id", pa.string()),
-        ("key_type", pa.string()),
-        ("radio", pa.string()),
-        ("rssi_dbm", pa.int16()),
-        ("distance_m", pa.float32()),
-        ("lock_source", pa.string()),
-        ("detail", pa.string()),
-        ("firmware_version", pa.string()),
-    ]
-)
-
-FOB_BATTERY_READINGS_SCHEMA = pa.schema(
-    [
-        ("reading_id", pa.string()),
-        ("vin", pa.string()),
-        ("fob_id", pa.string()),
-        ("read_at", TS),
-        ("received_at", TS),
-        ("voltage_mv", pa.int16()),
-        ("temperature_c", pa.float32()),
-        ("firmware_version", pa.string()),
-    ]
-)
-
-VEHICLES_SCHEMA = pa.schema(
-    [
-        ("vin", pa.string()),
-        ("model", pa.string()),
-        ("access_hw", pa.string()),
-        ("region", pa.string()),
-        ("delivered_on", pa.date32()),
-    ]
-)
-
-KEYS_SCHEMA = pa.schema(
-    [
-        ("key_id", pa.string()),
-        ("vin", pa.string()),
-        ("key_type", pa.string()),
-        ("paired_at", TS),
-        ("cell_lot", pa.string()),
-    ]
-)
-
-FIRMWARE_RELEASES_SCHEMA = pa.schema(
-    [
-        ("version", pa.string()),
-        ("released_on", pa.date32()),
-        ("channel", pa.string()),
-    ]
-)
+# The Parquet schemas of the lake's files, derived from the raw contract.
+ACCESS_EVENTS_SCHEMA = raw_table("access_events").arrow_schema
+FOB_BATTERY_READINGS_SCHEMA = raw_table("fob_battery_readings").arrow_schema
+VEHICLES_SCHEMA = raw_table("vehicles").arrow_schema
+KEYS_SCHEMA = raw_table("keys").arrow_schema
+FIRMWARE_RELEASES_SCHEMA = raw_table("firmware_releases").arrow_schema
 
 _HEX = b"0123456789abcdef"
 # two hex chars per byte value, as one little-endian uint16 per byte

@@ -14,6 +14,7 @@ import numpy as np
 
 from access_analytics.generator import model as m
 from access_analytics.generator.fleet import Fleet
+from access_analytics.generator.units import DAY_US, MS, S
 
 EVENT_TYPES = (
     "key_detected",
@@ -58,9 +59,6 @@ DETAILS = (
 )
 SUPPRESSION_REASONS = ("key_inside", "door_ajar", "home_exclusion", "feature_disabled")
 
-MS = 1_000
-S = 1_000_000
-DAY_US = 86_400 * S
 NO_RSSI = np.iinfo(np.int16).min
 
 

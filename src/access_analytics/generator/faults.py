@@ -19,6 +19,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from access_analytics.generator import model as m
+from access_analytics.generator.units import S
 
 REASONS = (
     "missing_required",
@@ -29,11 +30,9 @@ REASONS = (
     "too_late",
 )
 MISSING, UNKNOWN, MALFORMED, OUT_OF_RANGE, FUTURE, TOO_LATE = range(len(REASONS))
-S = 1_000_000
 MULTI_REASON_SHARE = 0.15
 BOUNDARY_SHARE_OF_INVALID = 0.25
 # the shadow columns every row carries next to its data
-SHADOW = ("route_us", "event_us", "reason", "boundary", "copy", "unknown_firmware")
 
 
 @dataclass(frozen=True)

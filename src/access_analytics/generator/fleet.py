@@ -10,6 +10,7 @@ import pyarrow as pa
 
 from access_analytics.generator import model as m
 from access_analytics.generator.arrow_util import random_hex_ids
+from access_analytics.generator.units import DAY_US
 
 PHONE, FOB, CARD = 0, 1, 2
 KEY_TYPES = ("phone", "fob", "card")
@@ -25,7 +26,6 @@ _VIN_VALUE = {
 }
 _VIN_WEIGHTS = (8, 7, 6, 5, 4, 3, 2, 10, 0, 9, 8, 7, 6, 5, 4, 3, 2)
 _MODEL_YEAR_CODES = "ABCDEFGHJKLMNPRSTVWXY123456789"  # 2010 = A, cycles every 30 years
-DAY_US = 86_400_000_000
 # Owners replace a cell once the car warns about it, so cells in use at the start are at most
 # this far into their life; the slowest-draining ones still reach the knee in a long window.
 CELL_AGE_SHARE_OF_LIFE = 0.8

@@ -47,12 +47,10 @@ from access_analytics.generator.faults import (
     split_faulty,
 )
 from access_analytics.generator.fleet import KEY_TYPES, Fleet, build_fleet
+from access_analytics.generator.units import DAY_US, HOUR_US, S
 from access_analytics.generator.writer import PartitionedWriter, epoch_day, write_parquet
 
 GENERATOR_VERSION = 1
-S = 1_000_000
-DAY_US = 86_400 * S
-HOUR_US = 3_600 * S
 
 
 def generate_lake(

@@ -14,67 +14,15 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from access_analytics.contract import RawTable, raw_tables
 from access_analytics.trino.server import HIVE_CATALOG, TrinoSettings, connect
 
 RAW_SCHEMA = "raw"
 
 
-@dataclass(frozen=True)
-class RawTable:
-    name: str
-    columns: tuple[tuple[str, str], ...]
-    partition_column: str
-
-
-def _columns(spec: str) -> tuple[tuple[str, str], ...]:
-    pairs = (item.split() for item in spec.split(","))
-    return tuple((name, data_type) for name, data_type in pairs)
-
-
-# Exact column names and Trino types of the contract. Timestamps are Parquet TIMESTAMP(MICROS),
-# read with all six digits (the catalog sets hive.timestamp-precision=MICROSECONDS).
-RAW_TABLES: tuple[RawTable, ...] = (
-    RawTable(
-        "access_events",
-        _columns(
-            "event_id varchar, vin varchar, event_at timestamp(6), received_at timestamp(6), "
-            "event_type varchar, key_id varchar, key_type varchar, radio varchar, "
-            "rssi_dbm smallint, distance_m real, lock_source varchar, detail varchar, "
-            "firmware_version varchar, ingest_date date"
-        ),
-        "ingest_date",
-    ),
-    RawTable(
-        "fob_battery_readings",
-        _columns(
-            "reading_id varchar, vin varchar, fob_id varchar, read_at timestamp(6), "
-            "received_at timestamp(6), voltage_mv smallint, temperature_c real, "
-            "firmware_version varchar, ingest_date date"
-        ),
-        "ingest_date",
-    ),
-    RawTable(
-        "vehicles",
-        _columns(
-            "vin varchar, model varchar, access_hw varchar, region varchar, "
-            "delivered_on date, snapshot_date date"
-        ),
-        "snapshot_date",
-    ),
-    RawTable(
-        "keys",
-        _columns(
-            "key_id varchar, vin varchar, key_type varchar, paired_at timestamp(6), "
-            "cell_lot varchar, snapshot_date date"
-        ),
-        "snapshot_date",
-    ),
-    RawTable(
-        "firmware_releases",
-        _columns("version varchar, released_on date, channel varchar, snapshot_date date"),
-        "snapshot_date",
-    ),
-)
+# The raw tables with their exact contract columns and Trino types. Timestamps are Parquet
+# TIMESTAMP(MICROS), read with all six digits (the catalog sets hive.timestamp-precision).
+RAW_TABLES: tuple[RawTable, ...] = tuple(raw_tables().values())
 
 
 @dataclass
@@ -87,7 +35,7 @@ class RegisteredTable:
 
 
 def _create_sql(table: RawTable, location: str, qualified: str) -> str:
-    columns = ",\n    ".join(f'"{name}" {data_type}' for name, data_type in table.columns)
+    columns = ",\n    ".join(f'"{name}" {data_type}' for name, data_type in table.trino_columns)
     return (
         f"create table {qualified} (\n    {columns}\n)\n"
         f"with (\n    format = 'PARQUET',\n    external_location = '{location}',\n"
@@ -122,7 +70,7 @@ def register_lake(
     try:
         run(f"create schema if not exists {catalog}.{schema}")
         for table in RAW_TABLES:
-            directory = raw_root / table.name
+            directory = table.directory(raw_root.parent)
             # A table with no upload yet is an empty table, not a missing one.
             directory.mkdir(parents=True, exist_ok=True)
             location = f"local://{directory}"
@@ -137,7 +85,7 @@ def register_lake(
                 ddl = run(f"show create table {qualified}")[0][0]
                 match = re.search(r"external_location = '([^']*)'", ddl)
                 current_location = match.group(1) if match else None
-                if existing != list(table.columns) or current_location != location:
+                if existing != list(table.trino_columns) or current_location != location:
                     # External table: dropping it removes metadata only, never the files.
                     run(f"drop table {qualified}")
                     existing = []

@@ -31,6 +31,8 @@ from pathlib import Path
 
 import trino
 
+from access_analytics.paths import PROJECT_ROOT
+
 TRINO_VERSION = "476"
 MIN_JAVA_MAJOR = 24
 MAVEN_DEPENDENCY_PLUGIN = "org.apache.maven.plugins:maven-dependency-plugin:3.6.1"
@@ -47,14 +49,6 @@ class TrinoError(RuntimeError):
     """Raised when Trino cannot be downloaded, configured, started or reached."""
 
 
-def _repo_root() -> Path:
-    here = Path(__file__).resolve()
-    for parent in here.parents:
-        if (parent / "pyproject.toml").is_file() and (parent / "dbt_project.yml").is_file():
-            return parent
-    return Path.cwd()
-
-
 @dataclass
 class TrinoSettings:
     """Where and how the local Trino runs; every field has an environment override."""
@@ -67,12 +61,12 @@ class TrinoSettings:
     heap: str = field(default_factory=lambda: os.environ.get("ACCESS_TRINO_HEAP", "3G"))
     cache_dir: Path = field(
         default_factory=lambda: Path(
-            os.environ.get("ACCESS_TRINO_CACHE_DIR", _repo_root() / ".cache" / "trino")
+            os.environ.get("ACCESS_TRINO_CACHE_DIR", PROJECT_ROOT / ".cache" / "trino")
         )
     )
     var_dir: Path = field(
         default_factory=lambda: Path(
-            os.environ.get("ACCESS_TRINO_VAR_DIR", _repo_root() / "var" / "trino")
+            os.environ.get("ACCESS_TRINO_VAR_DIR", PROJECT_ROOT / "var" / "trino")
         )
     )
     startup_timeout_s: float = 240.0
