@@ -7,6 +7,8 @@ from typing import Annotated
 
 import typer
 
+from access_analytics.generator.config import DEFAULTS
+
 app = typer.Typer(
     help="Access analytics: raw telemetry generator and project tools.",
     no_args_is_help=True,
@@ -31,30 +33,40 @@ def generate(
         typer.Option(
             envvar="ACCESS_LAKE_ROOT", help="Lake root to write (raw/... and manifest.json)."
         ),
-    ] = Path("data/lake"),
-    vehicles: Annotated[int, typer.Option(help="Fleet size.")] = 400,
-    days: Annotated[int, typer.Option(help="Number of simulated days.")] = 60,
+    ] = DEFAULTS.lake,
+    vehicles: Annotated[int, typer.Option(help="Fleet size.")] = DEFAULTS.vehicles,
+    days: Annotated[int, typer.Option(help="Number of simulated days.")] = DEFAULTS.days,
     start_date: Annotated[
         str, typer.Option(help="First simulated day, YYYY-MM-DD.")
-    ] = "2026-01-05",
-    seed: Annotated[int, typer.Option(help="Random seed: same seed and options, same bytes.")] = 42,
-    duplicate_rate: Annotated[float, _rate("Share of rows uploaded twice")] = 0.02,
-    late_rate: Annotated[float, _rate("Share of trips arriving 1-24 h late")] = 0.03,
-    very_late_rate: Annotated[float, _rate("Share of trips arriving over 24 h late")] = 0.005,
-    invalid_rate: Annotated[float, _rate("Share of rows broken (quarantined)")] = 0.002,
+    ] = DEFAULTS.start_date.isoformat(),
+    seed: Annotated[
+        int, typer.Option(help="Random seed: same seed and options, same bytes.")
+    ] = DEFAULTS.seed,
+    duplicate_rate: Annotated[
+        float, _rate("Share of rows uploaded twice")
+    ] = DEFAULTS.duplicate_rate,
+    late_rate: Annotated[float, _rate("Share of trips arriving 1-24 h late")] = DEFAULTS.late_rate,
+    very_late_rate: Annotated[
+        float, _rate("Share of trips arriving over 24 h late")
+    ] = DEFAULTS.very_late_rate,
+    invalid_rate: Annotated[
+        float, _rate("Share of rows broken (quarantined)")
+    ] = DEFAULTS.invalid_rate,
     skew_rate: Annotated[
         float, _rate("Share of vehicle-days with a clock up to 5 min ahead")
-    ] = 0.01,
+    ] = DEFAULTS.skew_rate,
     unknown_firmware_rate: Annotated[
         float, _rate("Share of vehicle-days on a build missing from the registry")
-    ] = 0.005,
-    files_per_partition: Annotated[int, typer.Option(help="Parquet files per partition.")] = 4,
+    ] = DEFAULTS.unknown_firmware_rate,
+    files_per_partition: Annotated[
+        int, typer.Option(help="Parquet files per partition.")
+    ] = DEFAULTS.files_per_partition,
     overwrite: Annotated[
         bool, typer.Option(help="Replace the lake in a non-empty directory.")
     ] = False,
     quiet: Annotated[bool, typer.Option(help="No progress bar or summary.")] = False,
 ) -> None:
-    """Generate a raw telemetry lake that follows RAW_CONTRACT.md."""
+    """Generate a raw telemetry lake that follows the raw contract."""
     from access_analytics.generator import GeneratorError, generate_lake
 
     try:
@@ -98,8 +110,8 @@ app.add_typer(trino_app, name="trino")
 
 @app.command()
 def demo(
-    vehicles: Annotated[int, typer.Option(help="Fleet size.")] = 400,
-    days: Annotated[int, typer.Option(help="Number of simulated days.")] = 60,
+    vehicles: Annotated[int, typer.Option(help="Fleet size.")] = DEFAULTS.vehicles,
+    days: Annotated[int, typer.Option(help="Number of simulated days.")] = DEFAULTS.days,
     serve_dashboards: Annotated[
         bool, typer.Option("--serve/--no-serve", help="Serve the dashboards when built.")
     ] = True,

@@ -18,6 +18,7 @@ from rich.table import Table
 from access_analytics.conservation import TableBalance, balances
 from access_analytics.dbt_runner import run_dbt
 from access_analytics.generator import generate_lake
+from access_analytics.generator.config import DEFAULTS
 from access_analytics.paths import lake_root, warehouse_path
 
 console = Console()
@@ -27,10 +28,10 @@ console = Console()
 class DemoFleet:
     """The demo fleet: big enough for the planted firmware regression to be significant."""
 
-    vehicles: int = 400
-    days: int = 60
-    start_date: str = "2026-01-05"
-    seed: int = 42
+    vehicles: int = DEFAULTS.vehicles
+    days: int = DEFAULTS.days
+    start_date: str = DEFAULTS.start_date.isoformat()
+    seed: int = DEFAULTS.seed
 
 
 def run_step(number: int, total: int, title: str, action: Callable[[], object]) -> object:

@@ -81,3 +81,7 @@ def parse_date(text: str) -> dt.date:
         return dt.date.fromisoformat(text)
     except ValueError:
         raise GeneratorError(f"--start-date must be a date like 2026-01-05, got {text!r}") from None
+
+
+DEFAULTS = GeneratorConfig(lake=Path("data/lake"))
+"""The default fleet and fault rates, for command-line defaults and the demo."""

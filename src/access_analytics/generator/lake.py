@@ -6,6 +6,7 @@ import datetime as dt
 import json
 import shutil
 from collections import Counter
+from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
@@ -53,46 +54,22 @@ from access_analytics.generator.writer import PartitionedWriter, epoch_day, writ
 GENERATOR_VERSION = 1
 
 
-def generate_lake(
-    lake: str | Path,
-    *,
-    vehicles: int = 400,
-    days: int = 60,
-    start_date: dt.date | str = dt.date(2026, 1, 5),
-    seed: int = 42,
-    duplicate_rate: float = 0.02,
-    late_rate: float = 0.03,
-    very_late_rate: float = 0.005,
-    invalid_rate: float = 0.002,
-    skew_rate: float = 0.01,
-    unknown_firmware_rate: float = 0.005,
-    files_per_partition: int = 4,
-    overwrite: bool = False,
-    progress: bool = False,
-) -> dict[str, Any]:
-    """Write a raw lake following RAW_CONTRACT.md under `lake` and return its manifest.
+def generate_lake(lake: Path | str, *, progress: bool = False, **options: Any) -> dict[str, Any]:
+    """Write a raw lake that follows the raw contract under `lake` and return its manifest.
 
-    Raises GeneratorError for bad arguments or an unusable lake directory.
+    `options` are the fields of GeneratorConfig (vehicles, days, start_date as a date
+    or YYYY-MM-DD, seed, the fault rates, files_per_partition, overwrite); any not
+    given keeps its default. Raises GeneratorError for bad arguments or an unusable
+    lake directory.
     """
-    if isinstance(start_date, str):
-        start_date = parse_date(start_date)
-    config = GeneratorConfig(
-        lake=Path(lake),
-        vehicles=vehicles,
-        days=days,
-        start_date=start_date,
-        seed=seed,
-        duplicate_rate=duplicate_rate,
-        late_rate=late_rate,
-        very_late_rate=very_late_rate,
-        invalid_rate=invalid_rate,
-        skew_rate=skew_rate,
-        unknown_firmware_rate=unknown_firmware_rate,
-        files_per_partition=files_per_partition,
-        overwrite=overwrite,
-    )
+    if isinstance(options.get("start_date"), str):
+        options["start_date"] = parse_date(options["start_date"])
+    unknown = set(options) - {field.name for field in fields(GeneratorConfig)}
+    if unknown:
+        raise TypeError(f"generate_lake() got unknown options: {sorted(unknown)}")
+    config = GeneratorConfig(lake=Path(lake), **options)
     config.validate()
-    _prepare_lake(config.lake, overwrite)
+    _prepare_lake(config.lake, config.overwrite)
     try:
         return _generate(config, progress)
     except OSError as error:
