@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from lake_builder import write_partition
 
-from access_analytics.trino import lake, server
+from access_analytics.trino import install, lake, server
 
 REPO = Path(__file__).resolve().parents[1]
 T0 = dt.datetime(2026, 3, 2, 8, 15, 30, 123456)
@@ -149,21 +149,21 @@ def test_download_without_maven_fails_clearly(tmp_path, monkeypatch):
     monkeypatch.setenv("PATH", str(tmp_path))
     settings = server.TrinoSettings(cache_dir=tmp_path / "cache", var_dir=tmp_path / "var")
     with pytest.raises(server.TrinoError, match="Maven"):
-        server.download(settings, log=lambda _message: None)
+        install.download(settings, log=lambda _message: None)
 
 
 def test_no_java_24_fails_clearly(monkeypatch, tmp_path):
     monkeypatch.setenv("JAVA_HOME", str(tmp_path))
     monkeypatch.delenv("ACCESS_TRINO_JAVA_HOME", raising=False)
     monkeypatch.setenv("PATH", str(tmp_path))
-    monkeypatch.setattr(server.glob, "glob", lambda _pattern: [])
+    monkeypatch.setattr(install.glob, "glob", lambda _pattern: [])
     with pytest.raises(server.TrinoError, match="Java 24"):
-        server.find_java()
+        install.find_java()
 
 
 def test_finds_a_java_24_or_newer():
-    java = server.find_java()
-    assert server._java_major(java) >= server.MIN_JAVA_MAJOR
+    java = install.find_java()
+    assert install._java_major(java) >= install.MIN_JAVA_MAJOR
 
 
 def test_register_rejects_an_unsafe_schema_name(tmp_path):
