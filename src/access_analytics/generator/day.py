@@ -82,6 +82,11 @@ def _us(ms: np.ndarray) -> np.ndarray:
     return (ms * MS).astype(np.int64)
 
 
+def _seconds_us(rng: np.random.Generator, low: float, high: float, n: int) -> np.ndarray:
+    """n uniform durations between low and high seconds, in whole microseconds."""
+    return (rng.uniform(low, high, n) * S).astype(np.int64)
+
+
 def _pick(rng: np.random.Generator, options: tuple, n: int) -> np.ndarray:
     weights = np.array([o[1] for o in options], dtype=float)
     return rng.choice(len(options), size=n, p=weights / weights.sum())
@@ -158,6 +163,36 @@ def _radio_signal(
     return rssi, dist
 
 
+@dataclass
+class _Trips:
+    """One row per trip of the day: who drives, when, with which key over which radio."""
+
+    vehicle: np.ndarray
+    start_us: np.ndarray  # when the person reaches the car, UTC
+    drive_us: np.ndarray
+    last_of_day: np.ndarray
+    is_card: np.ndarray
+    is_fob: np.ndarray
+    is_phone: np.ndarray
+    key: np.ndarray
+    radio: np.ndarray
+    card_key: np.ndarray  # the car's card for this trip, also used for manual locks
+    primary_phone: np.ndarray  # the app that unlocks or locks remotely
+
+
+@dataclass
+class _Approach:
+    """The phone and fob trips (index `trip` into the day's trips) with their key and radio."""
+
+    trip: np.ndarray
+    radio: np.ndarray
+    key: np.ndarray
+    start_us: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.trip)
+
+
 def simulate_day(
     fleet: Fleet,
     day: int,
@@ -168,12 +203,46 @@ def simulate_day(
     skew_rate: float,
     unknown_firmware_rate: float,
 ) -> DayData:
+    """Every trip of one local day, step by step in a fixed order (the random draws of each
+    step follow those of the step before, so the same seed gives the same bytes)."""
+    vi, t0, drive_us, last_of_day = _plan_trips(fleet, day, rng)
+    trips = _choose_keys(fleet, rng, vi, t0, drive_us, last_of_day)
+    version, skew_us = _firmware_and_clock(fleet, day, rng, unknown_firmware_rate, skew_rate)
+    delay_s = _upload_delay_s(rng, len(vi), late_rate, very_late_rate)
+    regressed = _in_regression(fleet, version, trips)
+
+    sink = _Sink(vi)
+    readings: list[tuple[np.ndarray, np.ndarray]] = []
+    a = np.nonzero(~trips.is_card)[0]
+    approach = _Approach(a, trips.radio[a], trips.key[a], t0[a])
+    opened_us = _unlock_attempts(sink, readings, rng, trips, approach, regressed[approach.trip])
+    c = np.nonzero(trips.is_card)[0]
+    card_unlock = _card_unlocks(sink, rng, trips, c)
+    parked = _doors_and_drive(sink, rng, trips, approach, opened_us, c, card_unlock)
+    _card_lock_taps(sink, rng, trips, c, parked)
+    _walkaway_episodes(sink, readings, rng, fleet, trips, approach, parked[approach.trip])
+
+    reading_trips = np.concatenate([r[0] for r in readings])
+    reading_at = np.concatenate([r[1] for r in readings])
+    return DayData(
+        events=sink.arrays(),
+        readings=_battery_readings(fleet, rng, day, vi, trips.key, reading_trips, reading_at),
+        trip_vehicle=vi,
+        trip_delay_us=(delay_s * S).astype(np.int64),
+        skew_us=skew_us,
+        version=version,
+    )
+
+
+def _plan_trips(
+    fleet: Fleet, day: int, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """How many trips each car makes and when (local rhythm), spaced so a trip ends before
+    the next: the vehicle, start time, drive duration and last-of-day flag of every trip."""
     n = fleet.n
     local_date = np.datetime64(fleet.start_date, "D") + day
     weekend = int((local_date.astype(np.int64) + 3) % 7) >= 5  # 1970-01-01 was a Thursday
     day_start_us = local_date.astype("datetime64[us]").astype(np.int64)
-
-    # --- trips: how many, when (local rhythm), spaced so a trip ends before the next -------
     trips_per_vehicle = np.array([k for k, _ in (m.TRIPS_WEEKEND if weekend else m.TRIPS_WEEKDAY)])
     count = trips_per_vehicle[_pick(rng, m.TRIPS_WEEKEND if weekend else m.TRIPS_WEEKDAY, n)]
     max_trips = int(trips_per_vehicle.max())
@@ -197,16 +266,25 @@ def simulate_day(
     offset = np.concatenate([np.zeros((n, 1)), np.cumsum(busy_s, axis=1)[:, :-1]], axis=1)
     start_s = offset + np.maximum.accumulate(local_s - offset, axis=1)
     vi, slot = np.nonzero(used)
-    t = len(vi)
     t0 = (
         day_start_us
         - (fleet.tz_hours[vi] * 3600 * S).astype(np.int64)
         + (start_s[vi, slot] * S).astype(np.int64)
     )
     drive_us = (drive_s[vi, slot] * S).astype(np.int64)
-    last_of_day = slot == count[vi] - 1
+    return vi, t0, drive_us, slot == count[vi] - 1
 
-    # --- which key and radio -----------------------------------------------------------------
+
+def _choose_keys(
+    fleet: Fleet,
+    rng: np.random.Generator,
+    vi: np.ndarray,
+    t0: np.ndarray,
+    drive_us: np.ndarray,
+    last_of_day: np.ndarray,
+) -> _Trips:
+    """Which key each trip uses (card, fob or one of the phones) and over which radio."""
+    t = len(vi)
     is_card = rng.random(t) < m.CARD_TRIP_SHARE
     is_fob = ~is_card & (rng.random(t) < fleet.fob_preference[vi])
     is_phone = ~is_card & ~is_fob
@@ -219,8 +297,21 @@ def simulate_day(
     key = np.where(is_card, card_key, np.where(is_fob, fob_key, phone_key)).astype(np.int32)
     uwb = is_phone & fleet.hw_uwb[vi] & fleet.key_uwb[phone_key]
     radio = np.where(is_card, NFC, np.where(is_fob, LF, np.where(uwb, UWB, BLE))).astype(np.int8)
+    return _Trips(
+        vi, t0, drive_us, last_of_day, is_card, is_fob, is_phone, key, radio, card_key,
+        primary_phone,
+    )  # fmt: skip
 
-    # --- firmware of the day, clock skew, upload delay ------------------------------------------
+
+def _firmware_and_clock(
+    fleet: Fleet,
+    day: int,
+    rng: np.random.Generator,
+    unknown_firmware_rate: float,
+    skew_rate: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each vehicle's firmware of the day (some on unregistered builds) and clock skew."""
+    n = fleet.n
     version = fleet.version_on(day)
     unknown = rng.random(n) < unknown_firmware_rate
     n_registered = len(fleet.releases)
@@ -228,6 +319,18 @@ def simulate_day(
     skew_us = np.where(rng.random(n) < skew_rate, rng.uniform(*m.SKEW_AHEAD_S, n) * S, 0).astype(
         np.int64
     )
+    return version, skew_us
+
+
+def _log_uniform(rng: np.random.Generator, bounds: tuple[float, float], n: int) -> np.ndarray:
+    low, high = bounds
+    return np.exp(np.log(low) + rng.random(n) * np.log(high / low))
+
+
+def _upload_delay_s(
+    rng: np.random.Generator, t: int, late_rate: float, very_late_rate: float
+) -> np.ndarray:
+    """Seconds from a trip to its upload: usually short, some trips late or very late."""
     delay_s = np.minimum(
         np.exp(np.log(m.UPLOAD_DELAY[0]) + m.UPLOAD_DELAY[1] * rng.standard_normal(t)),
         m.UPLOAD_DELAY_CAP_S,
@@ -235,36 +338,40 @@ def simulate_day(
     lateness = rng.random(t)
     late = (lateness >= very_late_rate) & (lateness < very_late_rate + late_rate)
     very_late = lateness < very_late_rate
-    delay_s[late] = np.exp(
-        np.log(m.LATE_DELAY_S[0])
-        + rng.random(int(late.sum())) * np.log(m.LATE_DELAY_S[1] / m.LATE_DELAY_S[0])
-    )
-    delay_s[very_late] = np.exp(
-        np.log(m.VERY_LATE_DELAY_S[0])
-        + rng.random(int(very_late.sum())) * np.log(m.VERY_LATE_DELAY_S[1] / m.VERY_LATE_DELAY_S[0])
-    )
-    regressed = (
-        (version[vi] == fleet.regression_release)
-        & (fleet.region[vi] == m.REGIONS.index(m.REGRESSION_REGION))
-        & (radio == RADIOS.index(m.REGRESSION_RADIO))
+    delay_s[late] = _log_uniform(rng, m.LATE_DELAY_S, int(late.sum()))
+    delay_s[very_late] = _log_uniform(rng, m.VERY_LATE_DELAY_S, int(very_late.sum()))
+    return delay_s
+
+
+def _in_regression(fleet: Fleet, version: np.ndarray, trips: _Trips) -> np.ndarray:
+    """Trips on the regressing release, in its region, over its radio."""
+    return (
+        (version[trips.vehicle] == fleet.regression_release)
+        & (fleet.region[trips.vehicle] == m.REGIONS.index(m.REGRESSION_REGION))
+        & (trips.radio == RADIOS.index(m.REGRESSION_RADIO))
     )
 
-    sink = _Sink(vi)
-    readings: list[tuple[np.ndarray, np.ndarray]] = []
 
-    # --- passive-entry attempt (phone and fob trips) -----------------------------------------
-    a = np.nonzero(~is_card)[0]
-    na = len(a)
-    ra = radio[a]
-    ka = key[a]
-    ta = t0[a]
+def _unlock_attempts(
+    sink: _Sink,
+    readings: list[tuple[np.ndarray, np.ndarray]],
+    rng: np.random.Generator,
+    trips: _Trips,
+    approach: _Approach,
+    regressed: np.ndarray,
+) -> np.ndarray:
+    """Passive entry of the phone and fob trips: detection, authentication, unlock (with
+    retries, the firmware regression and time-outs) and the handle pull. Returns when the
+    door opens."""
+    a, ra, ka, ta = approach.trip, approach.radio, approach.key, approach.start_us
+    na = len(approach)
     detected = rng.random(na) < m.KEY_DETECTED_SHARE
     d_idx = a[detected]
     d_radio = np.where(ra[detected] == LF, LF, BLE).astype(np.int8)
     d_rssi, _ = _radio_signal(rng, d_radio, -82.0, (0.0, 0.0))
     sink.add(
         d_idx,
-        ta[detected] - (rng.uniform(1.0, 15.0, len(d_idx)) * S).astype(np.int64),
+        ta[detected] - _seconds_us(rng, 1.0, 15.0, len(d_idx)),
         KEY_DETECTED,
         key=ka[detected],
         radio=d_radio,
@@ -272,12 +379,12 @@ def simulate_day(
     )
     rssi, dist = _radio_signal(rng, ra, -62.0, (0.9, 1.5))
     sink.add(a, ta, UNLOCK_ZONE_ENTERED, key=ka, radio=ra, rssi=rssi, distance=dist)
-    readings.append((a[is_fob[a]], ta[is_fob[a]]))
+    readings.append((a[trips.is_fob[a]], ta[trips.is_fob[a]]))
 
     base_ms = _lognormal_ms(rng, _LAT_MEDIAN[ra], _LAT_SIGMA[ra], na)
     retry = rng.random(na) < _RETRY[ra]
     retry_ms = np.where(retry, _lognormal_ms(rng, m.RETRY_DELAY[0], m.RETRY_DELAY[1], na), 0.0)
-    slow = regressed[a] & (rng.random(na) < m.REGRESSION_SHARE)
+    slow = regressed & (rng.random(na) < m.REGRESSION_SHARE)
     regression_ms = np.where(
         slow, _lognormal_ms(rng, m.REGRESSION_DELAY[0], m.REGRESSION_DELAY[1], na), 0.0
     )
@@ -309,12 +416,29 @@ def simulate_day(
         distance=auth_dist[ok],
     )
     sink.add(a[ok], unlock_us[ok], DOOR_UNLOCKED, key=ka[ok], radio=ra[ok], lock=PASSIVE)
+    _timeouts(sink, rng, trips, approach, np.nonzero(timeout)[0], unlock_us, auth_rssi, auth_dist)
 
-    # time-outs: authentication fails, then a very late passive unlock, the app, or a card
-    to = np.nonzero(timeout)[0]
+    handle_us = ta + _us(_lognormal_ms(rng, *m.HANDLE_REACH, na))
+    sink.add(a, handle_us, HANDLE_PULLED)
+    return np.maximum(unlock_us, handle_us) + _seconds_us(rng, 0.2, 0.8, na)
+
+
+def _timeouts(
+    sink: _Sink,
+    rng: np.random.Generator,
+    trips: _Trips,
+    approach: _Approach,
+    to: np.ndarray,
+    unlock_us: np.ndarray,
+    auth_rssi: np.ndarray,
+    auth_dist: np.ndarray,
+) -> None:
+    """Timed-out attempts: authentication fails, then a very late passive unlock, the app or
+    a card tap unlocks (written into unlock_us)."""
+    a, ra, ka, ta = approach.trip, approach.radio, approach.key, approach.start_us
     sink.add(
         a[to],
-        ta[to] + (rng.uniform(1.0, 8.0, len(to)) * S).astype(np.int64),
+        ta[to] + _seconds_us(rng, 1.0, 8.0, len(to)),
         AUTH_FAILED,
         key=ka[to],
         radio=ra[to],
@@ -324,9 +448,7 @@ def simulate_day(
     )
     fallback = _pick(rng, m.TIMEOUT_FALLBACK, len(to))
     late_passive, via_app, via_card = (to[fallback == i] for i in range(3))
-    unlock_us[late_passive] = ta[late_passive] + (
-        rng.uniform(31.0, 90.0, len(late_passive)) * S
-    ).astype(np.int64)
+    unlock_us[late_passive] = ta[late_passive] + _seconds_us(rng, 31.0, 90.0, len(late_passive))
     sink.add(
         a[late_passive],
         unlock_us[late_passive] - 100 * MS,
@@ -344,37 +466,51 @@ def simulate_day(
         radio=ra[late_passive],
         lock=PASSIVE,
     )
-    unlock_us[via_app] = ta[via_app] + (rng.uniform(12.0, 45.0, len(via_app)) * S).astype(np.int64)
-    sink.add(a[via_app], unlock_us[via_app], DOOR_UNLOCKED, key=primary_phone[a[via_app]], lock=APP)
-    tap_us = ta[via_card] + (rng.uniform(10.0, 40.0, len(via_card)) * S).astype(np.int64)
-    card_of = card_key[a[via_card]]
+    unlock_us[via_app] = ta[via_app] + _seconds_us(rng, 12.0, 45.0, len(via_app))
+    sink.add(
+        a[via_app], unlock_us[via_app], DOOR_UNLOCKED, key=trips.primary_phone[a[via_app]], lock=APP
+    )
+    tap_us = ta[via_card] + _seconds_us(rng, 10.0, 40.0, len(via_card))
+    card_of = trips.card_key[a[via_card]]
     sink.add(a[via_card], tap_us, NFC_TAPPED, key=card_of, radio=NFC)
     unlock_us[via_card] = tap_us + _us(_lognormal_ms(rng, *m.CARD_LATENCY, len(via_card)))
     sink.add(
         a[via_card], unlock_us[via_card], DOOR_UNLOCKED, key=card_of, radio=NFC, lock=CARD_LOCK
     )
 
-    handle_us = ta + _us(_lognormal_ms(rng, *m.HANDLE_REACH, na))
-    sink.add(a, handle_us, HANDLE_PULLED)
-    opened_us = np.maximum(unlock_us, handle_us) + (rng.uniform(0.2, 0.8, na) * S).astype(np.int64)
 
-    # --- key-card trips ------------------------------------------------------------------------
-    c = np.nonzero(is_card)[0]
+def _card_unlocks(
+    sink: _Sink, rng: np.random.Generator, trips: _Trips, c: np.ndarray
+) -> np.ndarray:
+    """Key-card trips: a tap (a second one after a misread) unlocks; returns the unlock time."""
     nc = len(c)
-    kc = key[c]
+    kc = trips.key[c]
+    t0 = trips.start_us
     sink.add(c, t0[c], NFC_TAPPED, key=kc, radio=NFC)
     misread = rng.random(nc) < m.CARD_MISREAD_SHARE
-    second_tap = t0[c] + (rng.uniform(1.5, 4.0, nc) * S).astype(np.int64)
+    second_tap = t0[c] + _seconds_us(rng, 1.5, 4.0, nc)
     sink.add(c[misread], second_tap[misread], NFC_TAPPED, key=kc[misread], radio=NFC)
     card_unlock = np.where(misread, second_tap, t0[c]) + _us(
         _lognormal_ms(rng, *m.CARD_LATENCY, nc)
     )
     sink.add(c, card_unlock, DOOR_UNLOCKED, key=kc, radio=NFC, lock=CARD_LOCK)
+    return card_unlock
 
-    # --- doors, drive-away lock, arrival (all trips) ----------------------------------------
+
+def _doors_and_drive(
+    sink: _Sink,
+    rng: np.random.Generator,
+    trips: _Trips,
+    approach: _Approach,
+    opened_us: np.ndarray,
+    c: np.ndarray,
+    card_unlock: np.ndarray,
+) -> np.ndarray:
+    """Doors of every trip, the drive-away lock and the arrival; returns when it is parked."""
+    t = len(trips.vehicle)
     opened = np.empty(t, dtype=np.int64)
-    opened[a] = opened_us
-    opened[c] = card_unlock + (rng.uniform(0.5, 2.0, nc) * S).astype(np.int64)
+    opened[approach.trip] = opened_us
+    opened[c] = card_unlock + _seconds_us(rng, 0.5, 2.0, len(c))
     everyone = np.arange(t)
     sink.add(everyone, opened, DOOR_OPENED)
     closed = opened + _us(_lognormal_ms(rng, 8000.0, 0.5, t))
@@ -382,17 +518,24 @@ def simulate_day(
     drive_away = rng.random(t) < m.DRIVE_AWAY_LOCK_SHARE
     sink.add(
         everyone[drive_away],
-        closed[drive_away] + (rng.uniform(5.0, 40.0, int(drive_away.sum())) * S).astype(np.int64),
+        closed[drive_away] + _seconds_us(rng, 5.0, 40.0, int(drive_away.sum())),
         DOOR_LOCKED,
         lock=DRIVE_AWAY,
     )
-    arrived = closed + 40 * S + drive_us
+    arrived = closed + 40 * S + trips.drive_us
     sink.add(everyone, arrived, DOOR_OPENED)
-    parked = arrived + (rng.uniform(2.0, 10.0, t) * S).astype(np.int64)
+    parked = arrived + _seconds_us(rng, 2.0, 10.0, t)
     sink.add(everyone, parked, DOOR_CLOSED)
+    return parked
 
-    # key-card trips end with a tap to lock
-    lock_tap = parked[c] + (rng.uniform(3.0, 10.0, nc) * S).astype(np.int64)
+
+def _card_lock_taps(
+    sink: _Sink, rng: np.random.Generator, trips: _Trips, c: np.ndarray, parked: np.ndarray
+) -> None:
+    """Key-card trips end with a tap to lock."""
+    nc = len(c)
+    kc = trips.key[c]
+    lock_tap = parked[c] + _seconds_us(rng, 3.0, 10.0, nc)
     sink.add(c, lock_tap, NFC_TAPPED, key=kc, radio=NFC)
     sink.add(
         c,
@@ -403,49 +546,78 @@ def simulate_day(
         lock=CARD_LOCK,
     )
 
-    # --- walk-away lock episode (phone and fob trips) --------------------------------------------
-    exit_us = parked[a] + (rng.uniform(2.0, 6.0, na) * S).astype(np.int64)
-    rssi, dist = _radio_signal(rng, ra, -78.0, (3.0, 3.6))
-    sink.add(a, exit_us, LOCK_ZONE_EXITED, key=ka, radio=ra, rssi=rssi, distance=dist)
-    readings.append((a[is_fob[a]], exit_us[is_fob[a]]))
 
-    va = vi[a]
+@dataclass
+class _WalkawayOutcomes:
+    """What happens after the key leaves the lock zone, one mask per outcome."""
+
+    disabled: np.ndarray
+    home: np.ndarray
+    key_inside: np.ndarray
+    door_ajar: np.ndarray
+    manual: np.ndarray
+    reentry: np.ndarray
+    nothing: np.ndarray
+    locks: np.ndarray
+
+
+def _walkaway_outcomes(
+    rng: np.random.Generator, fleet: Fleet, trips: _Trips, approach: _Approach
+) -> _WalkawayOutcomes:
+    va = trips.vehicle[approach.trip]
+    na = len(approach)
     u = rng.random(na)
     disabled = fleet.feature_disabled[va]
     home = (
         ~disabled
         & fleet.home_exclusion[va]
-        & last_of_day[a]
+        & trips.last_of_day[approach.trip]
         & (rng.random(na) < m.HOME_ARRIVAL_SUPPRESS_SHARE)
     )
     free = ~disabled & ~home
-    edges = np.cumsum(
-        [
-            m.KEY_INSIDE_SHARE,
-            m.DOOR_AJAR_SHARE,
-            m.MANUAL_LOCK_SHARE,
-            m.REENTRY_SHARE,
-            m.NOTHING_SHARE,
-        ]
+    shares = (
+        m.KEY_INSIDE_SHARE,
+        m.DOOR_AJAR_SHARE,
+        m.MANUAL_LOCK_SHARE,
+        m.REENTRY_SHARE,
+        m.NOTHING_SHARE,
     )
-    outcome = np.searchsorted(edges, u, side="right")  # 0..4 as listed, 5 = walk-away lock
-    key_inside = free & (outcome == 0)
-    door_ajar = free & (outcome == 1)
-    manual = free & (outcome == 2)
-    reentry = free & (outcome == 3)
-    nothing = free & (outcome == 4)
-    locks = free & (outcome == 5)
+    outcome = np.searchsorted(np.cumsum(shares), u, side="right")  # 0..4 as listed, 5 = lock
+    key_inside, door_ajar, manual, reentry, nothing, locks = (
+        free & (outcome == i) for i in range(6)
+    )
+    return _WalkawayOutcomes(disabled, home, key_inside, door_ajar, manual, reentry, nothing, locks)
 
-    suppressed = disabled | home | key_inside | door_ajar
+
+def _walkaway_episodes(
+    sink: _Sink,
+    readings: list[tuple[np.ndarray, np.ndarray]],
+    rng: np.random.Generator,
+    fleet: Fleet,
+    trips: _Trips,
+    approach: _Approach,
+    parked: np.ndarray,
+) -> None:
+    """Phone and fob trips: the key leaves the lock zone, then the car locks itself, is
+    suppressed (with a reason), is locked by hand, sees the key come back, or stays open."""
+    a, ra, ka = approach.trip, approach.radio, approach.key
+    na = len(approach)
+    exit_us = parked + _seconds_us(rng, 2.0, 6.0, na)
+    rssi, dist = _radio_signal(rng, ra, -78.0, (3.0, 3.6))
+    sink.add(a, exit_us, LOCK_ZONE_EXITED, key=ka, radio=ra, rssi=rssi, distance=dist)
+    readings.append((a[trips.is_fob[a]], exit_us[trips.is_fob[a]]))
+
+    outcome = _walkaway_outcomes(rng, fleet, trips, approach)
+    suppressed = outcome.disabled | outcome.home | outcome.key_inside | outcome.door_ajar
     reason = np.select(
-        [key_inside, door_ajar, home, disabled],
+        [outcome.key_inside, outcome.door_ajar, outcome.home, outcome.disabled],
         [DETAILS.index(r) for r in SUPPRESSION_REASONS],
         default=-1,
     )
     s_idx = np.nonzero(suppressed)[0]
     sink.add(
         a[s_idx],
-        exit_us[s_idx] + (rng.uniform(0.3, 1.5, len(s_idx)) * S).astype(np.int64),
+        exit_us[s_idx] + _seconds_us(rng, 0.3, 1.5, len(s_idx)),
         WALKAWAY_SUPPRESSED,
         key=ka[s_idx],
         radio=ra[s_idx],
@@ -454,38 +626,71 @@ def simulate_day(
 
     ttl_ms = _lognormal_ms(rng, _TTL_MEDIAN[ra], _TTL_SIGMA[ra], na)
     ttl_ms += np.where(rng.random(na) < m.LOCK_LATE_SHARE, rng.uniform(5000.0, 40000.0, na), 0.0)
-    l_idx = np.nonzero(locks)[0]
+    l_idx = np.nonzero(outcome.locks)[0]
     sink.add(
         a[l_idx], exit_us[l_idx] + _us(ttl_ms[l_idx]), DOOR_LOCKED,
         key=ka[l_idx], radio=ra[l_idx], lock=WALKAWAY,
     )  # fmt: skip
+    _manual_locks(sink, readings, rng, trips, approach, np.nonzero(outcome.manual)[0], exit_us)
+    _reentries(sink, rng, approach, np.nonzero(outcome.reentry)[0], exit_us, ttl_ms, rssi, dist)
 
-    # manual lock before walk-away fires: key card, phone app or fob button
-    m_idx = np.nonzero(manual)[0]
-    manual_us = exit_us[m_idx] + (rng.uniform(1.0, 4.0, len(m_idx)) * S).astype(np.int64)
+    # nothing locks within 600 s; half of the owners lock from the app later
+    n_idx = np.nonzero(outcome.nothing & (rng.random(na) < m.REMOTE_LOCK_SHARE))[0]
+    sink.add(
+        a[n_idx],
+        exit_us[n_idx] + _seconds_us(rng, 660.0, 900.0, len(n_idx)),
+        DOOR_LOCKED,
+        key=trips.primary_phone[a[n_idx]],
+        lock=APP,
+    )
+
+
+def _manual_locks(
+    sink: _Sink,
+    readings: list[tuple[np.ndarray, np.ndarray]],
+    rng: np.random.Generator,
+    trips: _Trips,
+    approach: _Approach,
+    m_idx: np.ndarray,
+    exit_us: np.ndarray,
+) -> None:
+    """A manual lock before walk-away fires: key card, phone app or fob button."""
+    a, ka = approach.trip, approach.key
+    manual_us = exit_us[m_idx] + _seconds_us(rng, 1.0, 4.0, len(m_idx))
     by_card = rng.random(len(m_idx)) < m.MANUAL_LOCK_CARD_SHARE
     mc = m_idx[by_card]
-    sink.add(a[mc], manual_us[by_card], NFC_TAPPED, key=card_key[a[mc]], radio=NFC)
+    sink.add(a[mc], manual_us[by_card], NFC_TAPPED, key=trips.card_key[a[mc]], radio=NFC)
     sink.add(
         a[mc],
         manual_us[by_card] + _us(_lognormal_ms(rng, *m.CARD_LATENCY, len(mc))),
         DOOR_LOCKED,
-        key=card_key[a[mc]],
+        key=trips.card_key[a[mc]],
         radio=NFC,
         lock=CARD_LOCK,
     )
-    for source, mask in ((APP, is_phone[a[m_idx]]), (FOB_BUTTON, is_fob[a[m_idx]])):
+    for source, mask in ((APP, trips.is_phone[a[m_idx]]), (FOB_BUTTON, trips.is_fob[a[m_idx]])):
         chosen = ~by_card & mask
         sink.add(
             a[m_idx[chosen]], manual_us[chosen], DOOR_LOCKED, key=ka[m_idx[chosen]], lock=source
         )
     if len(m_idx):
-        fob_manual = m_idx[~by_card & is_fob[a[m_idx]]]
-        readings.append((a[fob_manual], manual_us[~by_card & is_fob[a[m_idx]]]))
+        by_fob = ~by_card & trips.is_fob[a[m_idx]]
+        readings.append((a[m_idx[by_fob]], manual_us[by_fob]))
 
-    # re-entry: the key comes back into the lock zone and leaves again, then the car locks
-    r_idx = np.nonzero(reentry)[0]
-    again = exit_us[r_idx] + (rng.uniform(20.0, 300.0, len(r_idx)) * S).astype(np.int64)
+
+def _reentries(
+    sink: _Sink,
+    rng: np.random.Generator,
+    approach: _Approach,
+    r_idx: np.ndarray,
+    exit_us: np.ndarray,
+    ttl_ms: np.ndarray,
+    rssi: np.ndarray,
+    dist: np.ndarray,
+) -> None:
+    """The key comes back into the lock zone and leaves again, then the car locks."""
+    a, ra, ka = approach.trip, approach.radio, approach.key
+    again = exit_us[r_idx] + _seconds_us(rng, 20.0, 300.0, len(r_idx))
     sink.add(
         a[r_idx], again, LOCK_ZONE_EXITED, key=ka[r_idx], radio=ra[r_idx],
         rssi=rssi[r_idx], distance=dist[r_idx],
@@ -494,28 +699,6 @@ def simulate_day(
         a[r_idx], again + _us(ttl_ms[r_idx]), DOOR_LOCKED,
         key=ka[r_idx], radio=ra[r_idx], lock=WALKAWAY,
     )  # fmt: skip
-
-    # nothing locks within 600 s; half of the owners lock from the app later
-    n_idx = np.nonzero(nothing & (rng.random(na) < m.REMOTE_LOCK_SHARE))[0]
-    sink.add(
-        a[n_idx],
-        exit_us[n_idx] + (rng.uniform(660.0, 900.0, len(n_idx)) * S).astype(np.int64),
-        DOOR_LOCKED,
-        key=primary_phone[a[n_idx]],
-        lock=APP,
-    )
-
-    events = sink.arrays()
-    reading_trips = np.concatenate([r[0] for r in readings])
-    reading_at = np.concatenate([r[1] for r in readings])
-    return DayData(
-        events=events,
-        readings=_battery_readings(fleet, rng, day, vi, key, reading_trips, reading_at),
-        trip_vehicle=vi,
-        trip_delay_us=(delay_s * S).astype(np.int64),
-        skew_us=skew_us,
-        version=version,
-    )
 
 
 def _battery_readings(
