@@ -22,6 +22,7 @@ from lake_builder import SCHEMAS
 from typer.testing import CliRunner
 
 from access_analytics.cli import app
+from access_analytics.contract import accepted_values
 from access_analytics.generator import GeneratorError, generate_lake
 
 START = dt.date(2026, 3, 2)
@@ -33,21 +34,9 @@ CONTRACT = {
     table: list(zip(schema.names, schema.types, strict=True)) for table, schema in SCHEMAS.items()
 }
 TELEMETRY = ("access_events", "fob_battery_readings")
-EVENT_TYPES = (
-    "key_detected",
-    "unlock_zone_entered",
-    "auth_succeeded",
-    "auth_failed",
-    "handle_pulled",
-    "door_unlocked",
-    "door_opened",
-    "door_closed",
-    "lock_zone_exited",
-    "walkaway_suppressed",
-    "door_locked",
-    "nfc_tapped",
-)
-LOCK_SOURCES = ("passive", "card", "app", "fob_button", "walkaway", "drive_away")
+# The event types and lock sources the raw contract lists.
+EVENT_TYPES = accepted_values("access_events", "event_type")
+LOCK_SOURCES = accepted_values("access_events", "lock_source")
 REASONS = (
     "missing_required",
     "unknown_value",

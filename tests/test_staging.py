@@ -325,6 +325,13 @@ def build_error(lake: Path, tmp_path: Path, select: str = "staging") -> str:
     return str(failure.value)
 
 
+def build_staging(lake: Path, tmp_path: Path) -> Path:
+    """Build and test staging on the lake (it must pass); return the warehouse."""
+    warehouse = tmp_path / "wh.duckdb"
+    run_dbt(["build", "--select", "staging"], lake=lake, warehouse=warehouse, target_path=tmp_path)
+    return warehouse
+
+
 def test_a_missing_lake_names_the_table(tmp_path):
     message = build_error(tmp_path / "no-such-lake", tmp_path)
     assert "raw table" in message
@@ -365,13 +372,7 @@ def test_a_missing_registry_table_names_it(good_lake, tmp_path):
 
 
 def test_conservation_fails_when_a_kept_row_disappears(good_lake, tmp_path):
-    warehouse = tmp_path / "wh.duckdb"
-    run_dbt(
-        ["build", "--select", "staging"],
-        lake=good_lake,
-        warehouse=warehouse,
-        target_path=tmp_path / "target",
-    )
+    warehouse = build_staging(good_lake, tmp_path)
     with duckdb.connect(str(warehouse)) as connection:
         connection.execute(
             "delete from staging.base_raw__access_events"
@@ -430,13 +431,7 @@ def test_a_narrower_integer_is_accepted_and_an_extra_column_is_read_past(good_la
     extra = narrow.append(pa.field("antenna", pa.string()))
     row = event(9) | {"antenna": "front"}
     write_partition(good_lake, "access_events", T0.date(), [row], "narrow.parquet", extra)
-    warehouse = tmp_path / "wh.duckdb"
-    run_dbt(
-        ["build", "--select", "staging"],
-        lake=good_lake,
-        warehouse=warehouse,
-        target_path=tmp_path / "target",
-    )
+    warehouse = build_staging(good_lake, tmp_path)
     with duckdb.connect(str(warehouse), read_only=True) as connection:
         kept = connection.execute(
             "select rssi_dbm from staging.stg_raw__access_events where event_id = ?",

@@ -75,3 +75,12 @@ def raw_tables(sources_file: Path = SOURCES_FILE) -> dict[str, RawTable]:
 
 def raw_table(name: str) -> RawTable:
     return raw_tables()[name]
+
+
+def accepted_values(table_name: str, column_name: str, sources_file: Path = SOURCES_FILE) -> tuple:
+    """The values the contract accepts for a column, in the order it lists them."""
+    document = yaml.safe_load(sources_file.read_text())
+    (raw,) = (source for source in document["sources"] if source["name"] == "raw")
+    (table,) = (table for table in raw["tables"] if table["name"] == table_name)
+    (column,) = (column for column in table["columns"] if column["name"] == column_name)
+    return tuple(column["config"]["meta"]["accepted_values"])

@@ -12,24 +12,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from access_analytics.contract import accepted_values
 from access_analytics.generator import model as m
 from access_analytics.generator.fleet import Fleet
 from access_analytics.generator.units import DAY_US, MS, S
 
-EVENT_TYPES = (
-    "key_detected",
-    "unlock_zone_entered",
-    "auth_succeeded",
-    "auth_failed",
-    "handle_pulled",
-    "door_unlocked",
-    "door_opened",
-    "door_closed",
-    "lock_zone_exited",
-    "walkaway_suppressed",
-    "door_locked",
-    "nfc_tapped",
-)
+EVENT_TYPES = accepted_values("access_events", "event_type")
 (
     KEY_DETECTED,
     UNLOCK_ZONE_ENTERED,
