@@ -15,8 +15,8 @@ import pytest
 
 from access_analytics.superset import settings
 from access_analytics.superset.client import SupersetClient
-from access_analytics.superset.publish import publish
 from access_analytics.superset.server import SupersetServer, free_port, init_metadata
+from access_analytics.warehouse import publish
 
 ADMIN = ("admin", "test-" + secrets.token_hex(8))
 
@@ -41,7 +41,7 @@ class LiveSuperset:
 def superset_warehouse(built_warehouse, tmp_path_factory) -> Path:
     """The session's built warehouse, published by the atomic swap Superset relies on."""
     serving = tmp_path_factory.mktemp("superset_serving") / "warehouse.duckdb"
-    return publish(built_warehouse.path, serving)
+    return publish(built_warehouse.path, serving, built_warehouse.manifest)
 
 
 @pytest.fixture(scope="session")

@@ -10,6 +10,7 @@ import requests
 import typer
 from rich.console import Console
 
+from access_analytics import warehouse
 from access_analytics.superset import settings
 from access_analytics.superset.assets import AssetError, dump_yaml, load_bundle, write_tree
 from access_analytics.superset.check import (
@@ -144,15 +145,17 @@ def publish_command(
         Path | None,
         typer.Option("--to", help="Served file (ACCESS_SERVING_WAREHOUSE_PATH)."),
     ] = None,
+    manifest: Annotated[
+        Path | None,
+        typer.Option("--manifest", help="The build's dbt manifest.json (default target/)."),
+    ] = None,
 ) -> None:
-    """Atomically publish a successfully built warehouse to the file Superset reads."""
-    from access_analytics.superset.publish import PublishError, publish
-
+    """Publish the marts of a successful build (plain tables only) to the file Superset reads."""
     try:
-        target = publish(
-            build or settings.build_warehouse_path(), serving or settings.serving_warehouse_path()
+        target = warehouse.publish(
+            build or warehouse.build_path(), serving or warehouse.serving_path(), manifest
         )
-    except PublishError as exc:
+    except warehouse.PublishError as exc:
         _fail(f"not published, Superset keeps the previous warehouse: {exc}")
         return
     console.print(f"published {target}")
@@ -183,7 +186,6 @@ def serve(
     ] = False,
 ) -> None:
     """(Re)start Superset on the published warehouse and import the dashboards."""
-    from access_analytics.superset.publish import PublishError
     from access_analytics.superset.server import (
         admin_password,
         serve_dashboards,
@@ -196,7 +198,7 @@ def serve(
         return
     try:
         server = serve_dashboards(port, host, directory, step=lambda title: console.status(title))
-    except PublishError as exc:
+    except warehouse.PublishError as exc:
         _fail(f"{exc}\nbuild and publish the warehouse first (make demo)")
         return
     assert server.process is not None

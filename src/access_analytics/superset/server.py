@@ -187,14 +187,14 @@ def serve_dashboards(
     """
     from access_analytics.superset.client import SupersetClient
     from access_analytics.superset.operations import import_dashboards
-    from access_analytics.superset.publish import check_warehouse, publish
+    from access_analytics.warehouse import build_path, check_serving, publish, serving_path
 
     stage = step or (lambda _title: nullcontext())
-    serving = settings.serving_warehouse_path()
+    serving = serving_path()
     if not serving.exists():
         # First start after a build: publish it (refused while dbt still holds the file).
-        publish(settings.build_warehouse_path(), serving)
-    check_warehouse(serving)
+        publish(build_path(), serving)
+    check_serving(serving, [])
     stop_recorded_server()
     env = settings.superset_env()
     password = admin_password()

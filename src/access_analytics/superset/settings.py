@@ -6,6 +6,8 @@ import os
 import secrets
 from pathlib import Path
 
+from access_analytics import warehouse
+
 REPO_ROOT = Path(__file__).resolve().parents[3]
 DASHBOARDS_DIR = REPO_ROOT / "dashboards"
 SUPERSET_CONFIG = REPO_ROOT / "superset_config.py"
@@ -21,19 +23,6 @@ def var_dir() -> Path:
     return Path(os.environ.get("SUPERSET_VAR_DIR", REPO_ROOT / "var" / "superset"))
 
 
-def build_warehouse_path() -> Path:
-    """The DuckDB file dbt writes (ACCESS_WAREHOUSE_PATH, as in profiles.yml)."""
-    path = Path(os.environ.get("ACCESS_WAREHOUSE_PATH", "data/warehouse.duckdb"))
-    return path if path.is_absolute() else REPO_ROOT / path
-
-
-def serving_warehouse_path() -> Path:
-    """The published copy Superset reads; only ever replaced by an atomic swap."""
-    default = REPO_ROOT / "data" / "serving" / "warehouse.duckdb"
-    path = Path(os.environ.get("ACCESS_SERVING_WAREHOUSE_PATH", default))
-    return path if path.is_absolute() else REPO_ROOT / path
-
-
 def warehouse_uri(path: Path | None = None) -> str:
     """SQLAlchemy URI of the published warehouse, opened read-only.
 
@@ -42,7 +31,7 @@ def warehouse_uri(path: Path | None = None) -> str:
     """
     if path is None and os.environ.get("SUPERSET_WAREHOUSE_URI"):
         return os.environ["SUPERSET_WAREHOUSE_URI"]
-    target = (path or serving_warehouse_path()).resolve()
+    target = (path or warehouse.serving_path()).resolve()
     return f"duckdb:///{target}"
 
 
