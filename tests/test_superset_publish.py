@@ -131,7 +131,7 @@ def test_a_good_build_replaces_the_served_file(tmp_path, manifest):
     publish(make_build(tmp_path / "second.duckdb", "second"), serving, manifest)
     assert served_build(serving) == "second"
     assert sorted(p.name for p in serving.parent.iterdir()) == [
-        "restricted.duckdb",
+        "restricted_identities.duckdb",
         "warehouse.duckdb",
     ]
 

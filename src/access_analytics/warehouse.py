@@ -33,7 +33,7 @@ from access_analytics.paths import PROJECT_ROOT
 
 PUBLIC_SCHEMA = "marts"
 RESTRICTED_SCHEMA = "restricted"
-RESTRICTED_FILE_NAME = "restricted.duckdb"
+RESTRICTED_FILE_NAME = "restricted_identities.duckdb"
 
 
 class PublishError(RuntimeError):
@@ -59,7 +59,11 @@ def serving_path() -> Path:
 
 
 def restricted_path(serving: Path | None = None) -> Path:
-    """The restricted identity file, always beside the serving file."""
+    """The restricted identity file, always beside the serving file.
+
+    Not named after its schema: DuckDB names the catalog after the file, and a catalog
+    named like a schema makes `restricted.x` ambiguous.
+    """
     return (serving or serving_path()).with_name(RESTRICTED_FILE_NAME)
 
 

@@ -14,8 +14,7 @@ SUPERSET_CONFIG = REPO_ROOT / "superset_config.py"
 EXPOSURES_FILE = REPO_ROOT / "models" / "marts" / "_marts__exposures.yml"
 DEFAULT_MANIFEST = REPO_ROOT / "target" / "manifest.json"
 
-DEMO_ADMIN_USER = "admin"
-DEMO_ADMIN_PASSWORD = "admin"
+ADMIN_USER = "admin"
 
 
 def var_dir() -> Path:
@@ -38,17 +37,22 @@ def warehouse_uri(path: Path | None = None) -> str:
 def demo_secret_key(directory: Path | None = None) -> str:
     """A random key, generated once per checkout into an ignored file."""
     folder = directory or var_dir()
-    folder.mkdir(parents=True, exist_ok=True)
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     key_file = folder / "secret_key"
     if not key_file.exists():
-        key_file.write_text(secrets.token_urlsafe(48))
-        key_file.chmod(0o600)
+        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_urlsafe(48))
     return key_file.read_text().strip()
 
 
 def superset_env(directory: Path | None = None, secret_key: str | None = None) -> dict[str, str]:
     """Environment for `superset` and gunicorn processes of this project."""
     folder = directory or var_dir()
+    # Metadata DB, secret key and admin password live here: owner only, also when
+    # an older checkout created the folder world-readable.
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    folder.chmod(0o700)
     env = dict(os.environ)
     env["SUPERSET_CONFIG_PATH"] = str(SUPERSET_CONFIG)
     env["SUPERSET_VAR_DIR"] = str(folder)
