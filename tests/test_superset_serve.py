@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import shutil
 import stat
 import subprocess
 import sys
@@ -12,7 +13,14 @@ from pathlib import Path
 import pytest
 
 from access_analytics.superset import settings
-from access_analytics.superset.server import demo_admin_password
+from access_analytics.superset.server import (
+    StartError,
+    SupersetServer,
+    demo_admin_password,
+    free_port,
+    pid_file,
+    serve_dashboards,
+)
 
 
 def serve(tmp_path, **env: str) -> subprocess.CompletedProcess[str]:
@@ -68,3 +76,32 @@ def test_the_demo_admin_password_is_random_kept_owner_only_and_shown_once(tmp_pa
 def test_the_metadata_db_and_its_folder_are_owner_only(superset_live):
     assert stat.S_IMODE((superset_live.workdir / "superset.db").stat().st_mode) == 0o600
     assert stat.S_IMODE(superset_live.workdir.stat().st_mode) == 0o700
+
+
+def test_a_failed_start_stops_its_server_and_says_one_line(superset_live, monkeypatch, tmp_path):
+    """Dashboards that fail to import after gunicorn is up: no orphan server, one line."""
+    broken = tmp_path / "dashboards"
+    shutil.copytree(settings.DASHBOARDS_DIR, broken)
+    sorted((broken / "datasets").rglob("*.yaml"))[0].unlink()
+    for name in ("SUPERSET_DATABASE_URI", "SUPERSET_SECRET_KEY"):
+        monkeypatch.setenv(name, superset_live.env[name])
+    monkeypatch.setenv("SUPERSET_VAR_DIR", str(superset_live.workdir))
+    monkeypatch.setenv("SUPERSET_ADMIN_PASSWORD", superset_live.password)
+    monkeypatch.setenv("ACCESS_SERVING_WAREHOUSE_PATH", str(superset_live.warehouse))
+    started: list[SupersetServer] = []
+    original = SupersetServer.start
+
+    def start(self: SupersetServer, *args, **kwargs) -> None:
+        started.append(self)
+        original(self, *args, **kwargs)
+
+    monkeypatch.setattr(SupersetServer, "start", start)
+    with pytest.raises(StartError) as raised:
+        serve_dashboards(port=free_port(), directory=broken)
+    assert "\n" not in str(raised.value)
+    assert "dataset_uuid" in str(raised.value)
+    (server,) = started
+    assert server.process is not None and server.process.poll() is not None
+    with pytest.raises(ProcessLookupError):
+        os.killpg(server.group, 0)
+    assert not pid_file().exists()

@@ -100,7 +100,7 @@ class SupersetServer:
         if executable is None:
             self.workers = 1
             return
-        socket_path = Path(self.env["SUPERSET_VAR_DIR"]) / "redis.sock"
+        socket_path = Path(self.env["SUPERSET_VAR_DIR"]) / f"redis-{self.port}.sock"
         socket_path.unlink(missing_ok=True)
         self.redis = subprocess.Popen(
             [
@@ -294,11 +294,10 @@ def serve_dashboards(
     var/ so the next call, or `access-analytics serve --stop`, stops it). Any failure
     stops what was started and raises StartError or PublishError with one line.
     """
-    from access_analytics.superset.client import SupersetClient, SupersetError
+    from access_analytics.superset.client import SupersetClient
     from access_analytics.superset.operations import import_dashboards
     from access_analytics.superset.security import (
         ADMIN_USER,
-        SecurityError,
         apply_security,
         set_admin_password,
     )
@@ -332,9 +331,12 @@ def serve_dashboards(
             )
         with stage("Applying roles and row-level security (security/roles.yml)"):
             apply_security(env, serving)
-    except (SecurityError, SupersetError, OSError, RuntimeError) as exc:
+    except BaseException as exc:
+        # Whatever failed (or Ctrl-C), nothing we started keeps running.
         server.stop()
         pid_file().unlink(missing_ok=True)
-        message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        if not isinstance(exc, Exception):
+            raise
+        message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise StartError(f"Superset not started: {message}") from exc
     return Served(server, password, new_password)
