@@ -330,6 +330,12 @@ def test_wrong_logins_are_throttled_on_both_login_endpoints(superset_live):
     assert superset_live.client_as("analyst")
 
 
+def test_the_session_cookie_is_http_only_and_same_site(superset_live):
+    response = requests.get(f"{superset_live.url}/login/", timeout=30)
+    cookie = response.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
 def test_the_admin_password_rotates(superset_live):
     old = superset_live.password
     new = "rotated-" + old
