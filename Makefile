@@ -63,7 +63,7 @@ build: setup ## dbt build (models, seeds, tests) on the lake at $ACCESS_LAKE_ROO
 	$(DBT) build $(DBT_FLAGS)
 
 serve: setup ## Restart Superset on the published warehouse (http://localhost:8088)
-	$(BIN)/access-analytics serve
+	$(BIN)/access-analytics serve --demo
 
 docs: setup ## Generate the dbt docs site into target/
 	$(DBT) docs generate $(DBT_FLAGS)

@@ -9,7 +9,12 @@ environment variables; the defaults are safe for a laptop demo.
 - SUPERSET_DATABASE_URI: Superset's metadata DB (default: SQLite under var/).
 - SUPERSET_CACHE_REDIS_URL: shared caches for several web nodes (default: files
   under var/).
-- SUPERSET_HTTPS: true behind TLS (secure cookies, HTTPS redirect).
+- SUPERSET_HTTPS: true behind a TLS reverse proxy (Secure cookies, HTTPS
+  redirect, and ProxyFix so Superset trusts the proxy's X-Forwarded-* headers).
+- SUPERSET_RATELIMIT_STORAGE_URI: where login-failure counters live, shared by
+  every gunicorn worker (`serve` starts a private redis-server under var/).
+- SUPERSET_LOGIN_FAILURES_PER_MINUTE (5): failed logins per client and account
+  before HTTP 429.
 - SUPERSET_ROW_LIMIT (10000), SUPERSET_QUERY_TIMEOUT_S (60): query guards.
 """
 
@@ -23,7 +28,8 @@ REPO_ROOT = Path(__file__).resolve().parent
 # Local state (metadata DB, caches) lives in the ignored var/ folder so a fresh
 # clone never carries someone else's Superset state.
 VAR_DIR = Path(os.environ.get("SUPERSET_VAR_DIR", REPO_ROOT / "var" / "superset"))
-VAR_DIR.mkdir(parents=True, exist_ok=True)
+# Holds the metadata DB (password hashes) and the secret key: owner only.
+VAR_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
 
 
 def _env_bool(name: str, default: bool) -> bool:
@@ -112,19 +118,100 @@ TALISMAN_CONFIG = {
 SESSION_COOKIE_SECURE = _HTTPS
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
+# Behind a TLS reverse proxy the client address and scheme come from its
+# X-Forwarded-* headers (rate limits per client, Secure cookies). Never enable
+# it without such a proxy: clients could then forge their address.
+ENABLE_PROXY_FIX = _HTTPS
 
 # Nobody sees anything without logging in: the Public role gets no permissions.
 PUBLIC_ROLE_LIKE = None
 AUTH_ROLE_PUBLIC = "Public"
 
-# Login attempts are rate limited; in-memory storage suits one web process, a
-# multi-node deployment points this at Redis.
+# --- Login rate limit ------------------------------------------------------------
+# Failed logins on /login/ and /api/v1/security/login are counted per client
+# address and account name; past the limit both answer HTTP 429 for the rest of
+# the minute. Only failures count, so people sharing an address who log in
+# correctly are never locked out. The counters must be shared by all gunicorn
+# workers: `serve` starts a private redis-server and passes its socket here;
+# "memory://" is only correct with a single worker.
 RATELIMIT_ENABLED = True
-RATELIMIT_STORAGE_URI = _REDIS_URL or "memory://"
+RATELIMIT_STORAGE_URI = (
+    os.environ.get("SUPERSET_RATELIMIT_STORAGE_URI") or _REDIS_URL or "memory://"
+)
+RATELIMIT_APPLICATION = None  # no global limit: a dashboard fires one request per chart
+AUTH_RATE_LIMITED = False  # Flask-AppBuilder's limit counts successes too; replaced below
+LOGIN_FAILURES_PER_MINUTE = int(os.environ.get("SUPERSET_LOGIN_FAILURES_PER_MINUTE", "5"))
+_LOGIN_BLUEPRINTS = ("AuthDBView", "SecurityApi")
+
+
+def _login_account() -> str:
+    from flask import request
+
+    body = request.get_json(silent=True) if request.is_json else None
+    username = (body or {}).get("username") if isinstance(body, dict) else None
+    return str(username or request.form.get("username") or "")[:150].lower()
+
+
+def _login_key() -> str:
+    from flask_limiter.util import get_remote_address
+
+    return f"{get_remote_address()}|{_login_account()}"
+
+
+def _login_failed(response) -> bool:  # type: ignore[no-untyped-def]
+    # The API answers 200 with a token; the form redirects away from /login/.
+    if response.status_code in (301, 302, 303):
+        return "/login" in (response.location or "")
+    return response.status_code != 200
+
+
+def FLASK_APP_MUTATOR(app) -> None:  # type: ignore[no-untyped-def]
+    limiter = app.appbuilder.sm.limiter
+    for name in _LOGIN_BLUEPRINTS:
+        limiter.limit(
+            f"{LOGIN_FAILURES_PER_MINUTE} per minute",
+            key_func=_login_key,
+            methods=["POST"],
+            deduct_when=_login_failed,
+            scope="login",
+        )(app.blueprints[name])
+
 
 # Connections to local files (SQLite) stay forbidden for users; the warehouse is
 # registered by the project's import, not typed in by hand.
 PREVENT_UNSAFE_DB_CONNECTIONS = True
+
+# Defence in depth for SQL Lab and virtual datasets on DuckDB. The connection
+# itself is locked down (no file or network access, no extensions, settings
+# locked: see dashboards/databases/); Superset also refuses queries naming
+# these functions before they reach DuckDB.
+DISALLOWED_SQL_FUNCTIONS = {
+    "duckdb": {
+        "read_csv",
+        "read_csv_auto",
+        "read_json",
+        "read_json_auto",
+        "read_json_objects",
+        "read_ndjson",
+        "read_parquet",
+        "parquet_scan",
+        "parquet_metadata",
+        "parquet_schema",
+        "read_text",
+        "read_blob",
+        "glob",
+        "sqlite_scan",
+        "sqlite_attach",
+        "postgres_scan",
+        "mysql_scan",
+        "iceberg_scan",
+        "delta_scan",
+        "getenv",
+        "current_setting",
+        "duckdb_settings",
+        "duckdb_extensions",
+    },
+}
 
 # --- Limits ------------------------------------------------------------------------
 # Marts are daily aggregates: no legitimate chart needs more rows than this, and

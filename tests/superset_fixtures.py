@@ -1,5 +1,6 @@
-"""A real Superset for the dashboard tests: gunicorn on a free port, a temporary
-metadata DB and secret key, the dashboards imported on a small built warehouse.
+"""A real Superset for the dashboard and security tests: gunicorn on a free port, a
+temporary metadata DB and secret key, the dashboards imported on a small built
+warehouse, security/roles.yml applied and one user per role.
 
 Imported by conftest.py so that every test module shares one server per session.
 """
@@ -8,17 +9,31 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 
 from access_analytics.superset import settings
 from access_analytics.superset.client import SupersetClient
-from access_analytics.superset.publish import publish
+from access_analytics.superset.operations import import_dashboards
+from access_analytics.superset.security import (
+    apply_step,
+    run_in_app,
+    set_admin_password,
+    user_step,
+)
 from access_analytics.superset.server import SupersetServer, free_port, init_metadata
+from access_analytics.warehouse import publish
 
-ADMIN = ("admin", "test-" + secrets.token_hex(8))
+ADMIN = ("admin", "test-" + secrets.token_hex(12))
+# One user per kind of role, created once per session.
+USERS = {
+    "viewer": "Fleet Viewer",
+    "viewer_eu": "Fleet Viewer EU",
+    "analyst": "Fleet Analyst",
+    "engineer": "Access Engineer",
+}
 
 
 @dataclass
@@ -28,9 +43,14 @@ class LiveSuperset:
     password: str
     warehouse: Path
     workdir: Path
+    env: dict[str, str] = field(default_factory=dict)
+    user_password: str = ""
 
     def client(self) -> SupersetClient:
         return SupersetClient(self.url, self.username, self.password)
+
+    def client_as(self, user: str) -> SupersetClient:
+        return SupersetClient(self.url, user, self.user_password)
 
     @property
     def database_uri(self) -> str:
@@ -39,9 +59,9 @@ class LiveSuperset:
 
 @pytest.fixture(scope="session")
 def superset_warehouse(built_warehouse, tmp_path_factory) -> Path:
-    """The session's built warehouse, published by the atomic swap Superset relies on."""
+    """The session's build, published (marts only, plain tables) as Superset reads it."""
     serving = tmp_path_factory.mktemp("superset_serving") / "warehouse.duckdb"
-    return publish(built_warehouse.path, serving)
+    return publish(built_warehouse.path, serving, built_warehouse.manifest)
 
 
 @pytest.fixture(scope="session")
@@ -50,10 +70,18 @@ def superset_live(superset_warehouse: Path, tmp_path_factory) -> Iterator[LiveSu
     env = settings.superset_env(workdir, secret_key=secrets.token_urlsafe(48))
     # A temporary metadata DB, never the developer's var/superset.
     env["SUPERSET_DATABASE_URI"] = f"sqlite:///{workdir / 'superset.db'}"
-    init_metadata(env, *ADMIN)
+    init_metadata(env)
+    set_admin_password(env, ADMIN[1])
     server = SupersetServer(env=env, port=free_port(), log_path=workdir / "superset.log")
     server.start()
     try:
-        yield LiveSuperset(server.url, *ADMIN, superset_warehouse, workdir)
+        live = LiveSuperset(
+            server.url, *ADMIN, superset_warehouse, workdir, server.env, secrets.token_urlsafe(16)
+        )
+        import_dashboards(live.client(), settings.DASHBOARDS_DIR, live.database_uri)
+        steps = [apply_step(superset_warehouse)]
+        steps += [user_step(user, live.user_password, role) for user, role in USERS.items()]
+        run_in_app(server.env, steps)
+        yield live
     finally:
         server.stop()

@@ -78,3 +78,18 @@ def test_superset_refuses_to_start_without_a_secret_key(tmp_path):
     )
     assert result.returncode != 0
     assert "Refusing to start due to insecure SECRET_KEY" in result.stdout + result.stderr
+
+
+def test_cookies_login_limits_and_duckdb_guards(monkeypatch, tmp_path):
+    config = load_config(monkeypatch, tmp_path)
+    assert config.SESSION_COOKIE_HTTPONLY is True
+    assert config.SESSION_COOKIE_SAMESITE == "Lax"
+    # Secure cookies and trusting X-Forwarded-* only behind the TLS proxy.
+    assert config.SESSION_COOKIE_SECURE is False and config.ENABLE_PROXY_FIX is False
+    behind_tls = load_config(monkeypatch, tmp_path, SUPERSET_HTTPS="true")
+    assert behind_tls.SESSION_COOKIE_SECURE is True and behind_tls.ENABLE_PROXY_FIX is True
+    assert config.RATELIMIT_ENABLED is True and config.LOGIN_FAILURES_PER_MINUTE <= 10
+    assert {"read_csv", "read_text", "glob", "read_parquet"} <= config.DISALLOWED_SQL_FUNCTIONS[
+        "duckdb"
+    ]
+    assert config.PREVENT_UNSAFE_DB_CONNECTIONS is True

@@ -40,7 +40,11 @@ def test_import_creates_every_dashboard_chart_and_dataset(imported):
     assert len(found["dashboard"]) == len(bundle.of("dashboards")) == 5
     assert found["chart"] == sorted(bundle.by_uuid("charts"))
     assert found["dataset"] == sorted(bundle.by_uuid("datasets"))
-    assert len(found["database"]) == 1
+    # The dashboards' one connection, plus the restricted one that security/roles.yml adds.
+    assert sorted(bundle.by_uuid("databases")) == [
+        uuid for uuid in found["database"] if uuid in bundle.by_uuid("databases")
+    ]
+    assert len(found["database"]) == 2
 
 
 def test_every_chart_query_returns_rows(imported):

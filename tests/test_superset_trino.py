@@ -106,7 +106,11 @@ def both_engines(superset_live, trino_build: TrinoBuild):
     on_duckdb = chart_results(client, bundle)
     try:
         import_dashboards(client, settings.DASHBOARDS_DIR, trino_uri(trino_build))
-        databases = client.list_all("database", ["uuid", "backend"])
+        databases = [
+            row
+            for row in client.list_all("database", ["uuid", "backend"])
+            if str(row["uuid"]) in bundle.by_uuid("databases")
+        ]
         on_trino = chart_results(client, bundle)
     finally:
         import_dashboards(client, settings.DASHBOARDS_DIR, superset_live.database_uri)

@@ -97,9 +97,10 @@ def generate(
 
 
 # Superset: dashboards as code (import/export/check/sync/publish/benchmark) and the server.
-from access_analytics.superset.cli import dashboards_app, serve  # noqa: E402
+from access_analytics.superset.cli import dashboards_app, serve, superset_app  # noqa: E402
 
 app.add_typer(dashboards_app, name="dashboards")
+app.add_typer(superset_app, name="superset")
 app.command("serve")(serve)
 
 # Trino: the local scale-out engine (up/down/status/register-lake).
@@ -120,10 +121,12 @@ def demo(
     from access_analytics.dbt_runner import DbtError
     from access_analytics.demo import DemoFleet, run_demo
     from access_analytics.generator import GeneratorError
+    from access_analytics.superset.server import StartError
+    from access_analytics.warehouse import PublishError
 
     try:
         rows = run_demo(DemoFleet(vehicles=vehicles, days=days), serve=serve_dashboards)
-    except (DbtError, GeneratorError) as error:
+    except (DbtError, GeneratorError, PublishError, StartError) as error:
         typer.echo(f"Error: {error}", err=True)
         raise typer.Exit(code=1) from None
     if not all(row.adds_up for row in rows):

@@ -19,7 +19,8 @@ from access_analytics.conservation import TableBalance, balances
 from access_analytics.dbt_runner import run_dbt
 from access_analytics.generator import generate_lake
 from access_analytics.generator.config import DEFAULTS
-from access_analytics.paths import lake_root, warehouse_path
+from access_analytics.paths import lake_root
+from access_analytics.warehouse import build_path
 
 console = Console()
 
@@ -77,24 +78,23 @@ def build_warehouse(lake: Path, warehouse: Path) -> None:
 
 def serve_demo() -> None:
     """Publish the build to the file Superset reads, then (re)start Superset with the dashboards."""
-    from access_analytics.superset import settings
-    from access_analytics.superset.publish import publish
-    from access_analytics.superset.server import admin_password, serve_dashboards
+    from access_analytics.superset.cli import print_login
+    from access_analytics.superset.server import serve_dashboards
+    from access_analytics.warehouse import publish, serving_path
 
-    serving = publish(warehouse_path(), settings.serving_warehouse_path())
-    console.print(f"Published the warehouse to {serving} (atomic swap)")
-    server = serve_dashboards(port=8088, step=lambda title: console.status(title))
-    url = f"http://localhost:{server.port}"
+    serving = publish(build_path(), serving_path())
+    console.print(f"Published the marts to {serving} (atomic swap)")
+    served = serve_dashboards(port=8088, step=lambda title: console.status(title), demo=True)
+    console.print("[bold green]The five dashboards are served.[/bold green]")
+    print_login(served)
     console.print(
-        f"\n[bold green]Superset is serving the five dashboards at {url}[/bold green]\n"
-        f"Login: [bold]{settings.DEMO_ADMIN_USER}[/bold] / [bold]{admin_password()}[/bold]\n"
         "Stop it with `.venv/bin/access-analytics serve --stop`; restart with `make serve`."
     )
 
 
 def run_demo(fleet: DemoFleet | None = None, serve: bool = True) -> list[TableBalance]:
     fleet = fleet or DemoFleet()
-    lake, warehouse = lake_root(), warehouse_path()
+    lake, warehouse = lake_root(), build_path()
     total = 4 if serve else 3
     run_step(
         1,

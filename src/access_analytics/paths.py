@@ -15,10 +15,6 @@ def lake_root() -> Path:
     return Path(os.environ.get("ACCESS_LAKE_ROOT", PROJECT_ROOT / "data" / "lake"))
 
 
-def warehouse_path() -> Path:
-    return Path(os.environ.get("ACCESS_WAREHOUSE_PATH", PROJECT_ROOT / "data" / "warehouse.duckdb"))
-
-
 def venv_bin(name: str) -> str:
     """A tool installed in the project's virtual environment (falls back to PATH)."""
     candidate = PROJECT_ROOT / ".venv" / "bin" / name

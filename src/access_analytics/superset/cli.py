@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Annotated
 
@@ -10,6 +11,7 @@ import requests
 import typer
 from rich.console import Console
 
+from access_analytics import warehouse
 from access_analytics.superset import settings
 from access_analytics.superset.assets import AssetError, dump_yaml, load_bundle, write_tree
 from access_analytics.superset.check import (
@@ -30,7 +32,14 @@ dashboards_app = typer.Typer(
 Directory = Annotated[Path, typer.Option("--dir", help="The dashboards folder.")]
 Url = Annotated[str, typer.Option("--url", envvar="SUPERSET_URL", help="Superset base URL.")]
 Username = Annotated[str, typer.Option("--username", envvar="SUPERSET_USERNAME")]
-Password = Annotated[str, typer.Option("--password", envvar="SUPERSET_PASSWORD")]
+Password = Annotated[
+    str | None,
+    typer.Option(
+        "--password",
+        envvar="SUPERSET_PASSWORD",
+        help="Default: the demo admin's password file under var/.",
+    ),
+]
 Manifest = Annotated[Path, typer.Option("--manifest", help="The dbt manifest.json.")]
 Exposures = Annotated[Path, typer.Option("--exposures", help="The dbt exposures YAML.")]
 DEFAULT_URL = "http://localhost:8088"
@@ -41,12 +50,23 @@ def _fail(message: str) -> None:
     raise typer.Exit(1)
 
 
+def _password(given: str | None) -> str:
+    from access_analytics.superset.server import admin_password_file
+
+    if given:
+        return given
+    path = admin_password_file()
+    if not path.exists():
+        _fail("pass --password or SUPERSET_PASSWORD (no demo admin password file)")
+    return path.read_text().strip()
+
+
 @dashboards_app.command("import")
 def import_command(
     directory: Directory = settings.DASHBOARDS_DIR,
     url: Url = DEFAULT_URL,
-    username: Username = settings.DEMO_ADMIN_USER,
-    password: Password = settings.DEMO_ADMIN_PASSWORD,
+    username: Username = settings.ADMIN_USER,
+    password: Password = None,
     database_uri: Annotated[
         str | None,
         typer.Option(
@@ -61,7 +81,7 @@ def import_command(
 
     try:
         bundle = import_dashboards(
-            SupersetClient(url, username, password),
+            SupersetClient(url, username, _password(password)),
             directory,
             database_uri or settings.warehouse_uri(),
         )
@@ -82,13 +102,13 @@ def import_command(
 def export_command(
     directory: Directory = settings.DASHBOARDS_DIR,
     url: Url = DEFAULT_URL,
-    username: Username = settings.DEMO_ADMIN_USER,
-    password: Password = settings.DEMO_ADMIN_PASSWORD,
+    username: Username = settings.ADMIN_USER,
+    password: Password = None,
 ) -> None:
     """Export every dashboard of a running Superset, normalized, into dashboards/."""
     from access_analytics.superset.operations import export_dashboards
 
-    files = export_dashboards(SupersetClient(url, username, password))
+    files = export_dashboards(SupersetClient(url, username, _password(password)))
     changed = write_tree(directory, files)
     console.print(f"{len(files)} files, {len(changed)} changed")
     for name in changed:
@@ -144,15 +164,17 @@ def publish_command(
         Path | None,
         typer.Option("--to", help="Served file (ACCESS_SERVING_WAREHOUSE_PATH)."),
     ] = None,
+    manifest: Annotated[
+        Path | None,
+        typer.Option("--manifest", help="The build's dbt manifest.json (default target/)."),
+    ] = None,
 ) -> None:
-    """Atomically publish a successfully built warehouse to the file Superset reads."""
-    from access_analytics.superset.publish import PublishError, publish
-
+    """Publish the marts of a successful build (plain tables only) to the file Superset reads."""
     try:
-        target = publish(
-            build or settings.build_warehouse_path(), serving or settings.serving_warehouse_path()
+        target = warehouse.publish(
+            build or warehouse.build_path(), serving or warehouse.serving_path(), manifest
         )
-    except PublishError as exc:
+    except warehouse.PublishError as exc:
         _fail(f"not published, Superset keeps the previous warehouse: {exc}")
         return
     console.print(f"published {target}")
@@ -162,14 +184,16 @@ def publish_command(
 def benchmark_command(
     directory: Directory = settings.DASHBOARDS_DIR,
     url: Url = DEFAULT_URL,
-    username: Username = settings.DEMO_ADMIN_USER,
-    password: Password = settings.DEMO_ADMIN_PASSWORD,
+    username: Username = settings.ADMIN_USER,
+    password: Password = None,
     rounds: Annotated[int, typer.Option("--rounds", help="Calls per chart.")] = 5,
 ) -> None:
     """p50/p95 of every chart's /api/v1/chart/data call, caches bypassed."""
     from access_analytics.superset.operations import benchmark
 
-    result = benchmark(SupersetClient(url, username, password), load_bundle(directory), rounds)
+    result = benchmark(
+        SupersetClient(url, username, _password(password)), load_bundle(directory), rounds
+    )
     console.print(json.dumps(result, indent=2))
 
 
@@ -181,32 +205,101 @@ def serve(
     foreground: Annotated[
         bool, typer.Option("--foreground", help="Stay attached; Ctrl-C stops Superset.")
     ] = False,
+    demo: Annotated[
+        bool,
+        typer.Option(
+            "--demo",
+            help="Local demo: generated secret key and admin password under var/ (make targets).",
+        ),
+    ] = False,
 ) -> None:
-    """(Re)start Superset on the published warehouse and import the dashboards."""
-    from access_analytics.superset.publish import PublishError
-    from access_analytics.superset.server import (
-        admin_password,
-        serve_dashboards,
-        stop_recorded_server,
-    )
+    """(Re)start Superset on the published warehouse; import dashboards, apply roles."""
+    from access_analytics.superset.server import serve_dashboards, stop_recorded_server
 
     if stop:
         if stop_recorded_server():
             console.print("stopped the running Superset")
         return
     try:
-        server = serve_dashboards(port, host, directory, step=lambda title: console.status(title))
-    except PublishError as exc:
-        _fail(f"{exc}\nbuild and publish the warehouse first (make demo)")
+        served = serve_dashboards(
+            port, host, directory, step=lambda title: console.status(title), demo=demo
+        )
+    except warehouse.PublishError as exc:
+        _fail(f"{exc} (build and publish the warehouse first: make demo)")
         return
-    assert server.process is not None
-    console.print(
-        f"\nSuperset serves the dashboards at [bold]http://localhost:{port}[/bold]\n"
-        f"login: [bold]{settings.DEMO_ADMIN_USER}[/bold] / [bold]{admin_password()}[/bold]"
-        f"   (log: {server.log_path}; stop: access-analytics serve --stop)"
-    )
+    except RuntimeError as exc:
+        _fail(str(exc))
+        return
+    print_login(served)
     if foreground:
+        assert served.server.process is not None
         try:
-            server.process.wait()
+            served.server.process.wait()
         except KeyboardInterrupt:
             stop_recorded_server()
+
+
+def print_login(served) -> None:  # type: ignore[no-untyped-def]
+    """The admin password is shown once, when it was generated; afterwards only its file."""
+    from access_analytics.superset.server import admin_password_file
+
+    server = served.server
+    console.print(
+        f"\nSuperset serves the dashboards at [bold]http://localhost:{server.port}[/bold]"
+        f"   (log: {server.log_path}; stop: access-analytics serve --stop)"
+    )
+    if served.new_password:
+        console.print(
+            f"admin password (shown once, kept in {admin_password_file()}, mode 0600): "
+            f"[bold]{served.password}[/bold]"
+        )
+    elif not os.environ.get("SUPERSET_ADMIN_PASSWORD"):
+        console.print(f"login: {settings.ADMIN_USER}, password in {admin_password_file()}")
+
+
+# --- `access-analytics superset ...`: roles, row-level security and users ------------
+
+superset_app = typer.Typer(help="Superset roles, row-level security and users.")
+security_app = typer.Typer(help="Roles and row-level security from security/roles.yml.")
+user_app = typer.Typer(help="Superset users.")
+superset_app.add_typer(security_app, name="security")
+superset_app.add_typer(user_app, name="user")
+
+
+@security_app.command("apply")
+def security_apply_command(
+    roles: Annotated[Path, typer.Option("--roles", help="The roles file.")] = Path(
+        "security/roles.yml"
+    ),
+) -> None:
+    """Make Superset's roles and RLS rules match the file exactly (idempotent)."""
+    from access_analytics.superset.security import ROLES_FILE, SecurityError, apply_security
+
+    path = roles if roles.is_absolute() else settings.REPO_ROOT / roles
+    try:
+        changes = apply_security(
+            settings.superset_env(), warehouse.serving_path(), path or ROLES_FILE
+        )
+    except SecurityError as exc:
+        _fail(str(exc))
+        return
+    for change in changes:
+        console.print(f"  {change}")
+    console.print(f"{len(changes)} change(s); Superset matches {path}")
+
+
+@user_app.command("add")
+def user_add_command(
+    username: Annotated[str, typer.Argument(help="The login name.")],
+    role: Annotated[str, typer.Option("--role", help="A role of security/roles.yml.")],
+) -> None:
+    """Add a user (or reset its password and role); password from ACCESS_USER_PASSWORD."""
+    from access_analytics.superset.security import SecurityError, set_user
+
+    password = os.environ.get("ACCESS_USER_PASSWORD") or typer.prompt(
+        f"Password for {username}", hide_input=True, confirmation_prompt=True
+    )
+    try:
+        console.print(set_user(settings.superset_env(), username, password, role))
+    except SecurityError as exc:
+        _fail(str(exc))

@@ -6,32 +6,21 @@ import os
 import secrets
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parents[3]
+from access_analytics import warehouse
+from access_analytics.paths import PROJECT_ROOT
+
+REPO_ROOT = PROJECT_ROOT
 DASHBOARDS_DIR = REPO_ROOT / "dashboards"
 SUPERSET_CONFIG = REPO_ROOT / "superset_config.py"
 EXPOSURES_FILE = REPO_ROOT / "models" / "marts" / "_marts__exposures.yml"
 DEFAULT_MANIFEST = REPO_ROOT / "target" / "manifest.json"
 
-DEMO_ADMIN_USER = "admin"
-DEMO_ADMIN_PASSWORD = "admin"
+ADMIN_USER = "admin"
 
 
 def var_dir() -> Path:
     """Where local Superset state lives (ignored by git)."""
     return Path(os.environ.get("SUPERSET_VAR_DIR", REPO_ROOT / "var" / "superset"))
-
-
-def build_warehouse_path() -> Path:
-    """The DuckDB file dbt writes (ACCESS_WAREHOUSE_PATH, as in profiles.yml)."""
-    path = Path(os.environ.get("ACCESS_WAREHOUSE_PATH", "data/warehouse.duckdb"))
-    return path if path.is_absolute() else REPO_ROOT / path
-
-
-def serving_warehouse_path() -> Path:
-    """The published copy Superset reads; only ever replaced by an atomic swap."""
-    default = REPO_ROOT / "data" / "serving" / "warehouse.duckdb"
-    path = Path(os.environ.get("ACCESS_SERVING_WAREHOUSE_PATH", default))
-    return path if path.is_absolute() else REPO_ROOT / path
 
 
 def warehouse_uri(path: Path | None = None) -> str:
@@ -42,24 +31,29 @@ def warehouse_uri(path: Path | None = None) -> str:
     """
     if path is None and os.environ.get("SUPERSET_WAREHOUSE_URI"):
         return os.environ["SUPERSET_WAREHOUSE_URI"]
-    target = (path or serving_warehouse_path()).resolve()
+    target = (path or warehouse.serving_path()).resolve()
     return f"duckdb:///{target}"
 
 
 def demo_secret_key(directory: Path | None = None) -> str:
     """A random key, generated once per checkout into an ignored file."""
     folder = directory or var_dir()
-    folder.mkdir(parents=True, exist_ok=True)
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     key_file = folder / "secret_key"
     if not key_file.exists():
-        key_file.write_text(secrets.token_urlsafe(48))
-        key_file.chmod(0o600)
+        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_urlsafe(48))
     return key_file.read_text().strip()
 
 
 def superset_env(directory: Path | None = None, secret_key: str | None = None) -> dict[str, str]:
     """Environment for `superset` and gunicorn processes of this project."""
     folder = directory or var_dir()
+    # Metadata DB, secret key and admin password live here: owner only, also when
+    # an older checkout created the folder world-readable.
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    folder.chmod(0o700)
     env = dict(os.environ)
     env["SUPERSET_CONFIG_PATH"] = str(SUPERSET_CONFIG)
     env["SUPERSET_VAR_DIR"] = str(folder)
