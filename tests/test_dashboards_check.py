@@ -271,7 +271,14 @@ def database_in_bundle(uri: str) -> dict:
 def test_the_import_sets_the_uri_from_the_environment_and_duckdb_opens_read_only():
     database = database_in_bundle("duckdb:////srv/serving/warehouse.duckdb")
     assert database["sqlalchemy_uri"] == "duckdb:////srv/serving/warehouse.duckdb"
-    assert database["extra"]["engine_params"]["connect_args"] == {"read_only": True}
+    connect_args = database["extra"]["engine_params"]["connect_args"]
+    assert connect_args["read_only"] is True
+    assert connect_args["config"] == {
+        "autoinstall_known_extensions": False,
+        "autoload_known_extensions": False,
+        "enable_external_access": False,
+        "lock_configuration": True,
+    }
     trino = database_in_bundle("trino://analytics@trino:8443/iceberg")
     assert trino["sqlalchemy_uri"] == "trino://analytics@trino:8443/iceberg"
     assert "connect_args" not in trino["extra"]["engine_params"]
