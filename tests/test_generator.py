@@ -24,6 +24,7 @@ from typer.testing import CliRunner
 from access_analytics.cli import app
 from access_analytics.contract import accepted_values
 from access_analytics.generator import GeneratorError, generate_lake
+from access_analytics.generator.faults import REASONS
 
 START = dt.date(2026, 3, 2)
 DAYS = 12  # long enough for a production and an early-access release
@@ -37,14 +38,6 @@ TELEMETRY = ("access_events", "fob_battery_readings")
 # The event types and lock sources the raw contract lists.
 EVENT_TYPES = accepted_values("access_events", "event_type")
 LOCK_SOURCES = accepted_values("access_events", "lock_source")
-REASONS = (
-    "missing_required",
-    "unknown_value",
-    "malformed_id",
-    "out_of_range",
-    "future_event",
-    "too_late",
-)
 
 
 def _list(values: tuple[str, ...]) -> str:

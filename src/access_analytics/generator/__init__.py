@@ -1,4 +1,4 @@
-"""Synthetic raw telemetry for the access analytics lake (RAW_CONTRACT.md)."""
+"""Synthetic raw telemetry for the access analytics lake (models/staging/_staging__sources.yml)."""
 
 from access_analytics.generator.config import GeneratorConfig, GeneratorError
 from access_analytics.generator.lake import generate_lake

@@ -523,16 +523,16 @@ def _card_lock_taps(
     """Key-card trips end with a tap to lock."""
     nc = len(c)
     kc = trips.key[c]
-    lock_tap = parked[c] + _seconds_us(rng, 3.0, 10.0, nc)
-    sink.add(c, lock_tap, NFC_TAPPED, key=kc, radio=NFC)
-    sink.add(
-        c,
-        lock_tap + _us(_lognormal_ms(rng, *m.CARD_LATENCY, nc)),
-        DOOR_LOCKED,
-        key=kc,
-        radio=NFC,
-        lock=CARD_LOCK,
-    )
+    _tap_to_lock(sink, rng, c, parked[c] + _seconds_us(rng, 3.0, 10.0, nc), kc)
+
+
+def _tap_to_lock(
+    sink: _Sink, rng: np.random.Generator, trips: np.ndarray, tap_us: np.ndarray, card: np.ndarray
+) -> None:
+    """A key-card tap, then the doors lock after the card reader's latency."""
+    sink.add(trips, tap_us, NFC_TAPPED, key=card, radio=NFC)
+    locked_us = tap_us + _us(_lognormal_ms(rng, *m.CARD_LATENCY, len(trips)))
+    sink.add(trips, locked_us, DOOR_LOCKED, key=card, radio=NFC, lock=CARD_LOCK)
 
 
 @dataclass
@@ -647,15 +647,7 @@ def _manual_locks(
     manual_us = exit_us[m_idx] + _seconds_us(rng, 1.0, 4.0, len(m_idx))
     by_card = rng.random(len(m_idx)) < m.MANUAL_LOCK_CARD_SHARE
     mc = m_idx[by_card]
-    sink.add(a[mc], manual_us[by_card], NFC_TAPPED, key=trips.card_key[a[mc]], radio=NFC)
-    sink.add(
-        a[mc],
-        manual_us[by_card] + _us(_lognormal_ms(rng, *m.CARD_LATENCY, len(mc))),
-        DOOR_LOCKED,
-        key=trips.card_key[a[mc]],
-        radio=NFC,
-        lock=CARD_LOCK,
-    )
+    _tap_to_lock(sink, rng, a[mc], manual_us[by_card], trips.card_key[a[mc]])
     for source, mask in ((APP, trips.is_phone[a[m_idx]]), (FOB_BUTTON, trips.is_fob[a[m_idx]])):
         chosen = ~by_card & mask
         sink.add(

@@ -166,7 +166,7 @@ def _edge(row: dict[str, Any], what: str, kind: TableKind, rng: np.random.Genera
         row["temperature_c"] = -40.0 if low else 60.0
     elif low or kind is EVENTS:
         # An event is never moved 30 days back: it keeps its firmware version, and
-        # METRICS.md dates a version's first day by its earliest event, so a month-old
+        # the metric definitions date a version's first day by its earliest event, so a month-old
         # event would start a release's comparison window before its rollout.
         row[kind.time_column] = row["received_at"] + dt.timedelta(minutes=5)
     else:

@@ -8,7 +8,7 @@ BLE and UWB, low-frequency fobs, NFC key cards); none of them is a measurement o
 
 from __future__ import annotations
 
-# --- registry vocabularies (RAW_CONTRACT.md) ---------------------------------------------
+# --- registry vocabularies (the raw contract) --------------------------------------------
 MODELS = ("Model 3", "Model Y", "Model S", "Model X", "Cybertruck")
 # Fleet mix: the two volume models dominate, the premium models and the truck are niche.
 MODEL_WEIGHTS = (0.35, 0.45, 0.07, 0.07, 0.06)
@@ -120,7 +120,7 @@ KNEE_SOC = 0.15
 KNEE_DROP_MV = 800.0  # extra drop from the knee to an empty cell
 MIN_SOC = 0.01
 CELL_LIFE_DAYS = (500.0, 80.0)  # mean and sd of a normal cell's life
-# Loaded voltage falls in the cold; this matches the compensation of METRICS.md
+# Loaded voltage falls in the cold; this matches the compensation in the metric definitions
 # (voltage_comp_mv = voltage_mv + 1.5 x (25 - temperature_c)).
 TEMP_COEFF_MV_PER_C = 1.5
 VOLTAGE_NOISE_MV = 12.0

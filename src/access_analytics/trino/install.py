@@ -168,33 +168,40 @@ def configure(settings: TrinoSettings) -> None:
         )
     )
     (etc / "log.properties").write_text("io.trino=INFO\n")
-    local_fs = {"fs.native-local.enabled": "true", "local.location": "/"}
-    (catalogs / f"{ICEBERG_CATALOG}.properties").write_text(
-        _properties(
-            {
-                "connector.name": "iceberg",
-                # Trino's Iceberg connector keeps its file-based catalog under this name; it
-                # stands in for the Hive metastore / Glue / REST catalog of production.
-                "iceberg.catalog.type": "testing_file_metastore",
-                "hive.metastore.catalog.dir": _local_uri(settings.warehouse_dir / ICEBERG_CATALOG),
-                "iceberg.file-format": "PARQUET",
-                **local_fs,
-            }
-        )
+    _write_catalog(
+        settings,
+        ICEBERG_CATALOG,
+        {
+            "connector.name": "iceberg",
+            # Trino's Iceberg connector keeps its file-based catalog under this name; it
+            # stands in for the Hive metastore / Glue / REST catalog of production.
+            "iceberg.catalog.type": "testing_file_metastore",
+            "iceberg.file-format": "PARQUET",
+        },
     )
-    (catalogs / f"{HIVE_CATALOG}.properties").write_text(
-        _properties(
-            {
-                "connector.name": "hive",
-                "hive.metastore": "file",
-                "hive.metastore.catalog.dir": _local_uri(settings.warehouse_dir / HIVE_CATALOG),
-                # The raw lake's Parquet timestamps are microseconds; keep all six digits.
-                "hive.timestamp-precision": "MICROSECONDS",
-                "hive.storage-format": "PARQUET",
-                **local_fs,
-            }
-        )
+    _write_catalog(
+        settings,
+        HIVE_CATALOG,
+        {
+            "connector.name": "hive",
+            "hive.metastore": "file",
+            # The raw lake's Parquet timestamps are microseconds; keep all six digits.
+            "hive.timestamp-precision": "MICROSECONDS",
+            "hive.storage-format": "PARQUET",
+        },
     )
+
+
+def _write_catalog(settings: TrinoSettings, name: str, connector: dict[str, str]) -> None:
+    """A catalog whose file metastore lives in the runtime's warehouse folder, on Trino's
+    native local file system rooted at `/`."""
+    properties = {
+        **connector,
+        "hive.metastore.catalog.dir": _local_uri(settings.warehouse_dir / name),
+        "fs.native-local.enabled": "true",
+        "local.location": "/",
+    }
+    (settings.etc_dir / "catalog" / f"{name}.properties").write_text(_properties(properties))
 
 
 # --- java -------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Expose the raw lake (RAW_CONTRACT.md) as Hive external tables in the local Trino.
+"""Expose the raw lake as Hive external tables in the local Trino, typed by the raw contract.
 
 The upload pipeline drops Parquet files into Hive-style partition folders. External Hive
 tables read whatever files a partition holds at query time, so new files in a known partition
