@@ -47,7 +47,10 @@ def serve(tmp_path, **env: str) -> subprocess.CompletedProcess[str]:
         ({"SUPERSET_SECRET_KEY": "short"}, "SUPERSET_SECRET_KEY is too short"),
         ({"SUPERSET_SECRET_KEY": secrets.token_urlsafe(48)}, "set SUPERSET_ADMIN_PASSWORD"),
         (
-            {"SUPERSET_SECRET_KEY": secrets.token_urlsafe(48), "SUPERSET_ADMIN_PASSWORD": "admin"},
+            {
+                "SUPERSET_SECRET_KEY": secrets.token_urlsafe(48),
+                "SUPERSET_ADMIN_PASSWORD": "changeme",
+            },
             "SUPERSET_ADMIN_PASSWORD is too weak",
         ),
     ],

@@ -1,5 +1,5 @@
 {#-
-    Keyed pseudonym of an identifier (METRICS.md "Privacy"): the first 16
+    Keyed pseudonym of an identifier (marts never show a VIN or key id): the first 16
     lowercase hex characters of SHA-256 over the UTF-8 string '<key>|<value>'.
     The key comes from ACCESS_PSEUDONYM_KEY and is never stored in the project;
     the same key gives the same pseudonyms on every engine.

@@ -1,6 +1,6 @@
 {#-
-    Two-sided p-value of the pooled two-proportion z-test (METRICS.md
-    "Firmware release health"): x1 successes of n1 against x2 of n2.
+    Two-sided p-value of the pooled two-proportion z-test of firmware release
+    health: x1 successes of n1 against x2 of n2.
     Null when a denominator is 0 or the pooled proportion is 0 or 1.
 
     p = erfc(|z| / sqrt(2)). Neither engine offers the same erfc (DuckDB has

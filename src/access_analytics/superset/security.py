@@ -25,7 +25,7 @@ PUBLIC_SCHEMA = "marts"
 REGION_COLUMN = "region"
 # RLS rules this file owns carry this description; others are left alone.
 MANAGED = "managed by security/roles.yml"
-ADMIN_USER = "admin"
+ADMIN_USER = settings.ADMIN_USER
 # What every DuckDB connection of Superset runs with: read-only, no file or network
 # access, no extension installed or loaded, settings locked against SET/RESET.
 DUCKDB_LOCKDOWN: dict[str, Any] = {
