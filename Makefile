@@ -58,9 +58,8 @@ format: setup ## Apply ruff and sqlfluff fixes
 generate: setup ## Write a default fleet's raw lake to $ACCESS_LAKE_ROOT
 	$(BIN)/access-analytics generate --lake $(ACCESS_LAKE_ROOT) --overwrite
 
-build: setup ## dbt build (models, seeds, tests) on the lake at $ACCESS_LAKE_ROOT
-	@mkdir -p $(dir $(ACCESS_WAREHOUSE_PATH))
-	$(DBT) build $(DBT_FLAGS)
+build: setup ## dbt build of the lake at $ACCESS_LAKE_ROOT; replaces the last good build only when it passes
+	$(BIN)/access-analytics build
 
 serve: setup ## Restart Superset on the published warehouse (http://localhost:8088)
 	$(BIN)/access-analytics serve --demo

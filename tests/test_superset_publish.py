@@ -22,7 +22,7 @@ UNEXPOSED = ("fct_unlock_attempts",)
 
 
 def write_target(folder: Path, exposed: tuple[str, ...] = EXPOSED) -> Path:
-    """A dbt target folder: manifest (marts, staging, restricted, one exposure) and run results."""
+    """A dbt target folder: manifest (marts, staging, restricted, one exposure)."""
     folder.mkdir(parents=True, exist_ok=True)
 
     def model(schema: str, name: str) -> tuple[str, dict]:
@@ -43,21 +43,68 @@ def write_target(folder: Path, exposed: tuple[str, ...] = EXPOSED) -> Path:
         },
     }
     (folder / "manifest.json").write_text(json.dumps(manifest))
-    run_results = {
-        "metadata": {
-            "dbt_version": "1.11.0",
-            "generated_at": "2026-01-01T00:10:00Z",
-            "invocation_id": "inv-" + folder.name,
-            "invocation_started_at": "2026-01-01T00:00:00Z",
-        }
-    }
-    (folder / "run_results.json").write_text(json.dumps(run_results))
     return folder / "manifest.json"
 
 
+def write_build_record(
+    con: duckdb.DuckDBPyConnection,
+    invocation_id: str = "inv-1",
+    *,
+    command: str = "build",
+    selection: str = "",
+    status: str = "success",
+    node_statuses: dict[str, str] | None = None,
+) -> None:
+    """The build_meta tables as dbt's on-run hooks write them, for one invocation."""
+    con.execute("create schema if not exists build_meta")
+    con.execute(
+        "create table if not exists build_meta.dbt_invocations (invocation_id varchar,"
+        " command varchar, selection varchar, full_refresh boolean, started_at varchar,"
+        " finished_at varchar, status varchar, nodes_run integer, nodes_failed integer,"
+        " dbt_version varchar, project_commit varchar)"
+    )
+    con.execute(
+        "create table if not exists build_meta.dbt_node_results (invocation_id varchar,"
+        " unique_id varchar, resource_type varchar, status varchar, failures integer,"
+        " message varchar)"
+    )
+    con.execute(
+        "create table if not exists build_meta.dbt_raw_tables (invocation_id varchar,"
+        " table_name varchar, newest_ingest_date date, rows_read bigint, rows_kept bigint)"
+    )
+    started = con.execute("select count(*) from build_meta.dbt_invocations").fetchone()[0]
+    nodes = node_statuses or {"model.access_analytics.mart_unlock_daily": "success"}
+    con.execute(
+        "insert into build_meta.dbt_invocations values (?, ?, ?, false, ?, ?, ?, ?, 0,"
+        " '1.11.0', 'abc123')",
+        [
+            invocation_id,
+            command,
+            selection,
+            f"2026-01-01T00:{started:02d}:00+00:00",
+            None if status == "running" else "2026-01-01T00:59:00+00:00",
+            status,
+            len(nodes),
+        ],
+    )
+    for unique_id, node_status in nodes.items():
+        con.execute(
+            "insert into build_meta.dbt_node_results values (?, ?, 'model', ?, null, '')",
+            [invocation_id, unique_id, node_status],
+        )
+    con.execute(
+        "insert into build_meta.dbt_raw_tables values"
+        " (?, 'access_events', date '2026-01-31', 1000, 990),"
+        " (?, 'vehicles', date '2026-01-30', 10, 10)",
+        [invocation_id, invocation_id],
+    )
+
+
 def make_build(path: Path, marker: str, key: str = "demo-pseudonym-key", marts=EXPOSED) -> Path:
-    """A build file shaped like dbt's: a staging view whose SQL holds the key, marts, restricted."""
+    """A build file shaped like dbt's: a staging view whose SQL holds the key, marts, restricted,
+    and the record of a passing `dbt build`."""
     with duckdb.connect(str(path)) as con:
+        write_build_record(con, "inv-" + marker)
         con.execute("create schema staging; create schema marts; create schema restricted")
         con.execute(
             "create view staging.stg_raw__vehicles as "
@@ -103,6 +150,7 @@ def test_the_serving_file_holds_only_marts_tables_and_build_info(tmp_path, manif
         tables = con.execute(
             "select schema_name || '.' || table_name from duckdb_tables() order by 1"
         ).fetchall()
+        schemas_served = {t[0].split(".")[0] for t in tables}
         marts = sorted(f"marts.{n}" for n in EXPOSED + UNEXPOSED)
         assert [t[0] for t in tables] == ["main.build_info", *marts]
         catalog = con.execute(
@@ -116,8 +164,18 @@ def test_the_serving_file_holds_only_marts_tables_and_build_info(tmp_path, manif
     assert {"invocation_id", "build_started_at", "build_finished_at", "dbt_version"} <= set(
         info_columns
     )
-    assert {"project_commit", "published_at"} <= set(info_columns)
-    assert info[0][info_columns.index("invocation_id")] == "inv-target"
+    assert {"project_commit", "published_at", "table_name", "newest_ingest_date"} <= set(
+        info_columns
+    )
+    assert {"rows_read", "rows_kept"} <= set(info_columns)
+    rows = [dict(zip(info_columns, row, strict=True)) for row in info]
+    assert [(r["table_name"], r["rows_read"], r["rows_kept"]) for r in rows] == [
+        ("access_events", 1000, 990),
+        ("vehicles", 10, 10),
+    ]
+    assert {r["invocation_id"] for r in rows} == {"inv-b1"}
+    assert {r["project_commit"] for r in rows} == {"abc123"}
+    assert "build_meta" not in schemas_served
     # The identity map lives in its own file, nothing else in it.
     with duckdb.connect(str(restricted_path(serving)), read_only=True) as con:
         tables = con.execute("select schema_name, table_name from duckdb_tables()").fetchall()
@@ -166,6 +224,45 @@ def test_a_corrupt_build_is_not_published(tmp_path, manifest):
     with pytest.raises(PublishError, match="cannot be read"):
         publish(corrupt, serving, manifest)
     assert served_build(serving) == "good"
+
+
+@pytest.mark.parametrize(
+    ("record", "refusal"),
+    [
+        (
+            {"status": "error", "node_statuses": {"model.a": "success", "test.b": "fail"}},
+            r"its last dbt build \(inv-new\) failed: test.b \(fail\)$",
+        ),
+        (
+            {"status": "error", "node_statuses": {"model.a": "error", "model.b": "skipped"}},
+            r".* failed: model.a \(error\); 1 node\(s\) skipped$",
+        ),
+        ({"status": "running"}, r"its last dbt build \(inv-new, started .*\) never finished"),
+        ({"command": "run"}, r"its last change was `dbt run` \(inv-new\), not `dbt build`"),
+        (
+            {"selection": "--select mart_unlock_daily"},
+            r"its last dbt build \(inv-new\) was partial: --select mart_unlock_daily",
+        ),
+    ],
+)
+def test_only_a_complete_passing_build_is_published(tmp_path, manifest, record, refusal):
+    """The newest invocation recorded in the file decides, even after an older good build."""
+    serving = publish(make_build(tmp_path / "a.duckdb", "good"), tmp_path / "w.duckdb", manifest)
+    build = make_build(tmp_path / "b.duckdb", "new")
+    with duckdb.connect(str(build)) as con:
+        write_build_record(con, "inv-new", **record)
+    with pytest.raises(PublishError, match=f"^{build}: {refusal}"):
+        publish(build, serving, manifest)
+    assert served_build(serving) == "good"
+
+
+def test_a_file_without_a_build_record_is_not_published(tmp_path, manifest):
+    build = make_build(tmp_path / "b.duckdb", "b")
+    with duckdb.connect(str(build)) as con:
+        con.execute("drop schema build_meta cascade")
+    with pytest.raises(PublishError, match="has no build record"):
+        publish(build, tmp_path / "w.duckdb", manifest)
+    assert not (tmp_path / "w.duckdb").exists()
 
 
 def test_readers_keep_reading_while_a_new_build_is_published(tmp_path, manifest):

@@ -96,6 +96,39 @@ def generate(
         typer.echo(f"Wrote {events:,} access events and {readings:,} fob readings to {lake}")
 
 
+@app.command()
+def build(
+    lake: Annotated[
+        Path, typer.Option(envvar="ACCESS_LAKE_ROOT", help="Lake root to read.")
+    ] = DEFAULTS.lake,
+    full_refresh: Annotated[
+        bool, typer.Option(help="Rebuild incremental models from the whole lake.")
+    ] = False,
+    publish: Annotated[
+        bool, typer.Option(help="Publish the build to the served file when it passed.")
+    ] = False,
+) -> None:
+    """dbt build into a copy of the last good build; it replaces it only when every node passed."""
+    from access_analytics import warehouse
+    from access_analytics.build import BuildError
+    from access_analytics.build import build as run_build
+
+    good = warehouse.build_path()
+    try:
+        record = run_build(lake, good, full_refresh=full_refresh, say=typer.echo)
+    except BuildError as error:
+        typer.echo(f"Error: {error}", err=True)
+        raise typer.Exit(code=1) from None
+    typer.echo(f"Build {record.invocation_id} passed ({record.nodes_run} nodes): {good}")
+    if publish:
+        try:
+            served = warehouse.publish(good, warehouse.serving_path())
+        except warehouse.PublishError as error:
+            typer.echo(f"Error: not published, the served file is unchanged: {error}", err=True)
+            raise typer.Exit(code=1) from None
+        typer.echo(f"Published {served}")
+
+
 # Superset: dashboards as code (import/export/check/sync/publish/benchmark) and the server.
 from access_analytics.superset.cli import dashboards_app, serve, superset_app  # noqa: E402
 
@@ -118,7 +151,7 @@ def demo(
     ] = True,
 ) -> None:
     """Generate a fleet, build and test the warehouse, and serve the dashboards."""
-    from access_analytics.dbt_runner import DbtError
+    from access_analytics.build import BuildError
     from access_analytics.demo import DemoFleet, run_demo
     from access_analytics.generator import GeneratorError
     from access_analytics.superset.server import StartError
@@ -126,7 +159,7 @@ def demo(
 
     try:
         rows = run_demo(DemoFleet(vehicles=vehicles, days=days), serve=serve_dashboards)
-    except (DbtError, GeneratorError, PublishError, StartError) as error:
+    except (BuildError, GeneratorError, PublishError, StartError) as error:
         typer.echo(f"Error: {error}", err=True)
         raise typer.Exit(code=1) from None
     if not all(row.adds_up for row in rows):

@@ -15,6 +15,18 @@ class DbtError(RuntimeError):
     """dbt exited non-zero; the message holds the tail of its output."""
 
 
+def project_commit() -> str:
+    """The checkout's commit, with `-dirty` when tracked files changed ('unknown' outside git)."""
+    result = subprocess.run(
+        ["git", "describe", "--always", "--dirty", "--abbrev=40"],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return result.stdout.strip() if result.returncode == 0 else "unknown"
+
+
 def dbt_env(
     lake: Path | None = None,
     warehouse: Path | None = None,
@@ -28,6 +40,8 @@ def dbt_env(
         env["ACCESS_WAREHOUSE_PATH"] = str(Path(warehouse).resolve())
     env.setdefault("ACCESS_PSEUDONYM_KEY", DEMO_PSEUDONYM_KEY)
     env.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
+    # Recorded in the build record (build_meta) and served in build_info.
+    env.setdefault("ACCESS_PROJECT_COMMIT", project_commit())
     env.update(extra or {})
     return env
 

@@ -15,8 +15,8 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
+from access_analytics.build import build
 from access_analytics.conservation import TableBalance, balances
-from access_analytics.dbt_runner import run_dbt
 from access_analytics.generator import generate_lake
 from access_analytics.generator.config import DEFAULTS
 from access_analytics.paths import lake_root
@@ -73,7 +73,7 @@ def balance_table(rows: list[TableBalance]) -> Table:
 def build_warehouse(lake: Path, warehouse: Path) -> None:
     """dbt build (seeds, models, tests) on DuckDB, streaming dbt's progress."""
     # A full refresh: the demo lake is generated anew, so nothing incremental carries over.
-    run_dbt(["build", "--full-refresh"], lake=lake, warehouse=warehouse, stream=True)
+    build(lake, warehouse, full_refresh=True, say=console.print)
 
 
 def serve_demo() -> None:

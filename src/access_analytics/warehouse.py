@@ -10,6 +10,9 @@ writes NEW files instead, from what the dbt manifest says is public:
 - the restricted file beside it: only `restricted.*`, reached through its own
   Superset connection.
 
+Only a build whose own record (schema build_meta, written by dbt's on-run hooks
+into the same file) says a complete `dbt build` passed is published.
+
 Each file is written under a temporary name, checked, then renamed over the
 served one. A rename is atomic on one filesystem: readers see the old or the new
 file, and connections already open keep reading the old inode.
@@ -19,11 +22,9 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -127,32 +128,102 @@ def plan_from_manifest(manifest_path: Path) -> PublishPlan:
     return PublishPlan(public=public, restricted=restricted, required=sorted(required))
 
 
-def _git_commit() -> str:
-    result = subprocess.run(
-        ["git", "rev-parse", "HEAD"],
-        cwd=PROJECT_ROOT,
-        capture_output=True,
-        text=True,
-        check=False,
+BUILD_RECORD_SCHEMA = "build_meta"
+PASSING_STATUSES = ("success", "pass", "warn", "no-op")
+
+
+@dataclass(frozen=True)
+class BuildRecord:
+    """The newest dbt invocation recorded in a build file (see macros/build/build_record.sql)."""
+
+    invocation_id: str
+    command: str
+    selection: str
+    started_at: str
+    finished_at: str | None
+    status: str
+    nodes_run: int | None
+    dbt_version: str
+    project_commit: str
+    failed_nodes: list[tuple[str, str]]
+    raw_tables: list[dict[str, Any]]
+
+    def refusal(self) -> str | None:
+        """Why this build must not be published, in one line; None when it may be."""
+        if self.status == "running":
+            return (
+                f"its last dbt {self.command} ({self.invocation_id}, started {self.started_at})"
+                " never finished"
+            )
+        if self.command != "build":
+            return (
+                f"its last change was `dbt {self.command}` ({self.invocation_id}), not `dbt build`:"
+                " its tests did not run"
+            )
+        if self.selection:
+            return f"its last dbt build ({self.invocation_id}) was partial: {self.selection}"
+        if self.failed_nodes or self.status != "success":
+            causes = [(uid, status) for uid, status in self.failed_nodes if status != "skipped"]
+            skipped = len(self.failed_nodes) - len(causes)
+            listed = ", ".join(f"{uid} ({status})" for uid, status in causes[:3])
+            if len(causes) > 3:
+                listed += f" and {len(causes) - 3} more"
+            return (
+                f"its last dbt build ({self.invocation_id}) failed: {listed or 'no node failed'}"
+                + (f"; {skipped} node(s) skipped" if skipped else "")
+            )
+        if not self.raw_tables:
+            return f"its last dbt build ({self.invocation_id}) recorded no raw tables"
+        return None
+
+
+def read_build_record(con: duckdb.DuckDBPyConnection, catalog: str) -> BuildRecord | None:
+    """The newest invocation recorded in the attached file `catalog`, or None without a record."""
+    tables = _existing_tables(con, BUILD_RECORD_SCHEMA, catalog)
+    if not {"dbt_invocations", "dbt_node_results", "dbt_raw_tables"} <= tables:
+        return None
+    meta = f'"{catalog}".{BUILD_RECORD_SCHEMA}'
+    row = con.execute(
+        "select invocation_id, command, selection, started_at, finished_at, status, nodes_run,"
+        f" dbt_version, project_commit from {meta}.dbt_invocations"
+        " order by started_at desc limit 1"
+    ).fetchone()
+    if row is None:
+        return None
+    failed = con.execute(
+        f"select unique_id, status from {meta}.dbt_node_results"
+        " where invocation_id = ? and status not in (select unnest(?))"
+        # The causes first: errors and failures before the nodes skipped because of them.
+        " order by status = 'skipped', unique_id",
+        [row[0], list(PASSING_STATUSES)],
+    ).fetchall()
+    cursor = con.execute(
+        "select table_name, newest_ingest_date, rows_read, rows_kept"
+        f" from {meta}.dbt_raw_tables where invocation_id = ? order by table_name",
+        [row[0]],
     )
-    return result.stdout.strip() if result.returncode == 0 else "unknown"
+    names = [column[0] for column in cursor.description]
+    raw_tables = [dict(zip(names, values, strict=True)) for values in cursor.fetchall()]
+    return BuildRecord(*row, failed_nodes=failed, raw_tables=raw_tables)
 
 
-def build_info(manifest_path: Path) -> dict[str, str]:
-    """The build's identity from run_results.json beside the manifest (the build's target path)."""
-    run_results = manifest_path.with_name("run_results.json")
+def check_build(build: Path) -> BuildRecord:
+    """The build's record, when it says a complete `dbt build` passed; else PublishError."""
+    if not build.exists():
+        raise PublishError(f"{build}: no such warehouse file (did dbt build run?)")
     try:
-        metadata = json.loads(run_results.read_text())["metadata"]
-    except (OSError, ValueError, KeyError) as exc:
-        raise PublishError(f"{run_results}: cannot read the build's run results: {exc}") from exc
-    return {
-        "invocation_id": str(metadata.get("invocation_id", "")),
-        "build_started_at": str(metadata.get("invocation_started_at") or ""),
-        "build_finished_at": str(metadata.get("generated_at", "")),
-        "dbt_version": str(metadata.get("dbt_version", "")),
-        "project_commit": _git_commit(),
-        "published_at": datetime.now(UTC).isoformat(timespec="seconds"),
-    }
+        with duckdb.connect(":memory:") as con:
+            quoted = str(build).replace("'", "''")
+            con.execute(f"attach '{quoted}' as build (read_only)")
+            record = read_build_record(con, "build")
+    except duckdb.Error as exc:
+        raise PublishError(f"{build}: cannot be read: {exc}") from exc
+    if record is None:
+        raise PublishError(f"{build}: has no build record (schema {BUILD_RECORD_SCHEMA})")
+    refusal = record.refusal()
+    if refusal:
+        raise PublishError(f"{build}: {refusal}")
+    return record
 
 
 def _existing_tables(
@@ -169,7 +240,11 @@ def _existing_tables(
 def _copy_schema(
     con: duckdb.DuckDBPyConnection, schema: str, names: list[str], required: list[str]
 ) -> None:
-    """CREATE TABLE ... AS SELECT every relation from the attached build, read-only."""
+    """CREATE TABLE ... AS SELECT every relation from the attached build, read-only.
+
+    Reading every row verifies the build file's block checksums; the row counts of
+    each copy must equal its source's.
+    """
     available = _existing_tables(con, schema, "build")
     missing = [name for name in required if name not in available]
     if missing:
@@ -178,12 +253,44 @@ def _copy_schema(
     for name in names:
         if name not in available:
             continue
+        source, copy = f'build."{schema}"."{name}"', f'"{schema}"."{name}"'
         try:
-            con.execute(
-                f'create table "{schema}"."{name}" as select * from build."{schema}"."{name}"'
-            )
+            con.execute(f"create table {copy} as select * from {source}")
+            counts = con.execute(
+                f"select (select count(*) from {source}), (select count(*) from {copy})"
+            ).fetchone()
         except duckdb.Error as exc:
             raise PublishError(f"{schema}.{name} cannot be read: {exc}") from exc
+        if counts is None or counts[0] != counts[1]:
+            raise PublishError(
+                f"{schema}.{name}: copied {counts} rows, the build has another count"
+            )
+
+
+def _copy_build_info(con: duckdb.DuckDBPyConnection, record: BuildRecord) -> None:
+    """main.build_info: one row per raw table of the build's record, with the build's identity."""
+    con.execute(
+        f"""
+        create table main.build_info as
+        select
+            invocation.invocation_id,
+            invocation.started_at as build_started_at,
+            invocation.finished_at as build_finished_at,
+            invocation.dbt_version,
+            invocation.project_commit,
+            strftime(now() at time zone 'UTC', '%Y-%m-%dT%H:%M:%S+00:00') as published_at,
+            raw_table.table_name,
+            raw_table.newest_ingest_date,
+            raw_table.rows_read,
+            raw_table.rows_kept
+        from build.{BUILD_RECORD_SCHEMA}.dbt_invocations as invocation
+        inner join build.{BUILD_RECORD_SCHEMA}.dbt_raw_tables as raw_table
+            on invocation.invocation_id = raw_table.invocation_id
+        where invocation.invocation_id = ?
+        order by raw_table.table_name
+        """,
+        [record.invocation_id],
+    )
 
 
 def _write_file(
@@ -240,21 +347,17 @@ def check_serving(path: Path, required: list[str]) -> None:
 
 
 def publish(build: Path, serving: Path, manifest: Path | None = None) -> Path:
-    """Write the marts-only serving file and the restricted file from a build, then swap both."""
-    if not build.exists():
-        raise PublishError(f"{build}: no such warehouse file (did dbt build run?)")
-    manifest = manifest or default_manifest()
-    plan = plan_from_manifest(manifest)
-    info = build_info(manifest)
+    """Write the marts-only serving file and the restricted file from a build, then swap both.
+
+    Refused (PublishError, one line) unless the build file's own record says its
+    newest dbt invocation was a complete `dbt build` in which every node passed.
+    """
+    record = check_build(build)
+    plan = plan_from_manifest(manifest or default_manifest())
 
     def fill_public(con: duckdb.DuckDBPyConnection) -> None:
         _copy_schema(con, PUBLIC_SCHEMA, plan.public, plan.required)
-        columns = ", ".join(f'"{name}" varchar' for name in info)
-        con.execute(f"create table main.build_info ({columns})")
-        con.execute(
-            f"insert into main.build_info values ({', '.join('?' for _ in info)})",
-            list(info.values()),
-        )
+        _copy_build_info(con, record)
 
     def fill_restricted(con: duckdb.DuckDBPyConnection) -> None:
         _copy_schema(con, RESTRICTED_SCHEMA, plan.restricted, plan.restricted)

@@ -1,0 +1,133 @@
+"""The build -> publish handshake on real dbt builds: only a passing build becomes the last
+good build, and only the last good build is published."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import duckdb
+import pyarrow.parquet as pq
+import pytest
+
+from access_analytics.build import BuildError, build, building_path, failed_path
+from access_analytics.dbt_runner import run_dbt
+from access_analytics.warehouse import PublishError, check_build, publish
+
+
+def newest_invocation(path: Path) -> tuple[str, str]:
+    with duckdb.connect(str(path), read_only=True) as con:
+        return con.execute(
+            "select invocation_id, status from build_meta.dbt_invocations"
+            " order by started_at desc limit 1"
+        ).fetchone()
+
+
+def rename_a_column(lake: Path) -> Path:
+    """The first access_events file loses its contract column rssi_dbm (renamed)."""
+    damaged = sorted((lake / "raw" / "access_events").glob("*/*.parquet"))[0]
+    table = pq.read_table(damaged)
+    names = ["rssi" if name == "rssi_dbm" else name for name in table.column_names]
+    pq.write_table(table.rename_columns(names), damaged)
+    return damaged
+
+
+@pytest.fixture
+def last_good_build(built_warehouse, tmp_path) -> Path:
+    """A copy of the session's passing build, as a deployment's last good build."""
+    good = tmp_path / "data" / "warehouse.duckdb"
+    good.parent.mkdir()
+    shutil.copyfile(built_warehouse.path, good)
+    return good
+
+
+def test_a_passing_build_replaces_the_last_good_build_and_is_published(
+    built_warehouse, last_good_build, tmp_path
+):
+    before, _ = newest_invocation(last_good_build)
+    said: list[str] = []
+    record = build(
+        built_warehouse.lake,
+        last_good_build,
+        stream=False,
+        target_path=tmp_path / "target",
+        say=said.append,
+    )
+    assert said == [f"Building into a copy of the last good build {last_good_build}"]
+    assert newest_invocation(last_good_build) == (record.invocation_id, "success")
+    assert record.invocation_id != before and record.selection == "" and not record.failed_nodes
+    assert not (last_good_build.parent / ".building" / last_good_build.name).exists()
+
+    serving = publish(
+        last_good_build,
+        tmp_path / "serving" / "warehouse.duckdb",
+        tmp_path / "target" / "manifest.json",
+    )
+    lake_events = str(built_warehouse.lake / "raw" / "access_events" / "*" / "*.parquet")
+    with duckdb.connect(str(serving), read_only=True) as con:
+        info = {
+            row[0]: row[1:]
+            for row in con.execute(
+                "select table_name, invocation_id, newest_ingest_date, rows_read, rows_kept"
+                " from build_info"
+            ).fetchall()
+        }
+        lake_rows = con.execute(f"select count(*) from read_parquet('{lake_events}')").fetchone()
+    assert sorted(info) == [
+        "access_events",
+        "firmware_releases",
+        "fob_battery_readings",
+        "keys",
+        "vehicles",
+    ]
+    assert {row[0] for row in info.values()} == {record.invocation_id}
+    assert info["access_events"][2] == lake_rows[0]
+    with duckdb.connect(str(last_good_build), read_only=True) as con:
+        kept = con.execute("select count(*) from staging.stg_raw__access_events").fetchone()[0]
+        newest = con.execute("select max(ingest_date) from staging.base_raw__access_events")
+        assert info["access_events"][1:] == (newest.fetchone()[0], lake_rows[0], kept)
+
+
+def test_a_failed_build_leaves_the_last_good_build_and_is_never_published(
+    built_warehouse, last_good_build, tmp_path
+):
+    lake = tmp_path / "lake"
+    shutil.copytree(built_warehouse.lake, lake)
+    rename_a_column(lake)
+    good_before = newest_invocation(last_good_build)
+    manifest = built_warehouse.manifest
+    serving = publish(last_good_build, tmp_path / "serving" / "warehouse.duckdb", manifest)
+
+    with pytest.raises(BuildError) as failure:
+        build(lake, last_good_build, stream=False, target_path=tmp_path / "target", say=print)
+    failed = failed_path(last_good_build)
+    message = str(failure.value)
+    assert message.startswith(
+        f"build failed: {building_path(last_good_build)}: its last dbt build ("
+    )
+    assert "failed: model.access_analytics.base_raw__access_events (error); " in message
+    assert message.endswith(
+        f"the last good build {last_good_build} is unchanged; the failed one is {failed}"
+    )
+    assert newest_invocation(last_good_build) == good_before
+    with pytest.raises(
+        PublishError,
+        match=r"failed: model\.access_analytics\.base_raw__access_events \(error\); \d+ node",
+    ):
+        publish(failed, serving, manifest)
+
+    # Running dbt by hand into the good file records the failure in that file: refused too.
+    run_dbt(
+        ["build"],
+        lake=lake,
+        warehouse=last_good_build,
+        check=False,
+        target_path=tmp_path / "target",
+    )
+    with pytest.raises(PublishError, match="base_raw__access_events"):
+        check_build(last_good_build)
+    with pytest.raises(PublishError):
+        publish(last_good_build, serving, manifest)
+    with duckdb.connect(str(serving), read_only=True) as con:
+        served = con.execute("select distinct invocation_id from build_info").fetchall()
+    assert served == [(good_before[0],)]
