@@ -1,4 +1,4 @@
-"""Write tiny hand-made lakes that follow RAW_CONTRACT.md, row by row.
+"""Write tiny hand-made lakes that follow the raw contract (docs/raw-contract.md), row by row.
 
 Tests use it to put exactly the rows a rule needs into a lake, independent of
 the generator, so the dbt project is checked against the contract itself.

@@ -1,4 +1,4 @@
-"""The telemetry generator: what a generated lake promises (RAW_CONTRACT.md, METRICS.md).
+"""The telemetry generator: what a generated lake promises (docs/raw-contract.md, docs/metrics.md).
 
 A small lake with raised fault rates is generated once per module; each test reads it back
 with pyarrow or DuckDB and checks one promise. Contract rules are re-implemented here in
@@ -294,7 +294,7 @@ def test_signal_columns_follow_the_radio(db: duckdb.DuckDBPyConnection) -> None:
 
 
 def _attempts(db: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyRelation:
-    """Passive-entry attempts of METRICS.md, on valid de-duplicated rows (simplified)."""
+    """Passive-entry attempts of docs/metrics.md, on valid de-duplicated rows (simplified)."""
     return db.sql(
         """
         with kept as (
@@ -543,8 +543,8 @@ def test_manifest_records_parameters_counts_and_stories(
 def test_the_demo_fleet_plants_one_firmware_regression_and_a_fast_draining_lot(
     tmp_path: Path,
 ) -> None:
-    """The default demo lake (400 cars, 60 days): METRICS.md's release-health rule flags the
-    planted release and no other, and the planted lot drains fastest."""
+    """The default demo lake (400 cars, 60 days): the release-health rule of docs/metrics.md
+    flags the planted release and no other, and the planted lot drains fastest."""
     manifest = generate_lake(tmp_path, seed=42)
     con = duckdb.connect()
     con.execute(

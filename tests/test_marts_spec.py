@@ -1,7 +1,7 @@
-"""The marts follow METRICS.md to the row.
+"""The marts follow docs/metrics.md to the row.
 
 A small generated lake is built with dbt, then every attempt, card tap and
-walk-away episode is recomputed here by a plain Python reading of METRICS.md
+walk-away episode is recomputed here by a plain Python reading of docs/metrics.md
 (a loop over each vehicle's events, nothing shared with the SQL) and compared
 with the fact tables row by row; the daily marts, the fob health view and the
 firmware release health are recomputed from those rows. Finally, no column of
@@ -66,7 +66,7 @@ def close(actual: Any, expected: Any, rel: float = 1e-9) -> bool:
     return math.isclose(actual, expected, rel_tol=rel, abs_tol=1e-9)
 
 
-# --- the reference reading of METRICS.md ------------------------------------
+# --- the reference reading of docs/metrics.md -------------------------------
 
 
 def reference_attempts(events: list[Event]) -> dict[str, tuple[str, int | None, bool]]:

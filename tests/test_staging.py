@@ -1,4 +1,4 @@
-"""Staging follows RAW_CONTRACT.md: every invalid row is quarantined with the first
+"""Staging follows docs/raw-contract.md: every invalid row is quarantined with the first
 rule it breaks, every duplicate keeps exactly one copy, nothing is lost, and a lake
 that does not match the contract stops the build with an error naming the culprit.
 

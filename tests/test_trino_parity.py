@@ -2,7 +2,7 @@
 
 One small generated lake (the session's `built_warehouse`) is built with `dbt build` on both
 engines (every model, seed and
-test must pass on each). Every relation of the Mart interface (METRICS.md) is then compared
+test must pass on each). Every relation of the mart interface (docs/metrics.md) is then compared
 row by row: counts, ids, dimensions and dates exactly, rates and other fractions within 1e-9,
 percentiles within 1% of the value. Pseudonyms are the same keyed hashes on both engines.
 Finally a second `dbt build` on Trino with no new data leaves every incremental model as it was.
@@ -33,7 +33,7 @@ pytestmark = pytest.mark.trino
 RATE_TOLERANCE = 1e-9
 PERCENTILE_TOLERANCE = 0.01
 
-# Grain of each relation of the Mart interface, and the columns METRICS.md requires.
+# Grain of each relation of the mart interface (docs/metrics.md), and the columns compared.
 MART_INTERFACE: dict[str, tuple[tuple[str, ...], str]] = {
     "fct_unlock_attempts": (
         ("attempt_id",),
@@ -95,7 +95,7 @@ MART_INTERFACE: dict[str, tuple[tuple[str, ...], str]] = {
 }
 
 # Percentiles (and medians, and the median of daily medians) may be approximate on an engine;
-# METRICS.md bounds them to 1% of the value.
+# they may differ by at most 1% of the value.
 PERCENTILE_COLUMN = re.compile(r"(_p\d\d(_|$)|median|^latest_voltage_comp_mv$)")
 # A relative change of two percentiles: (1 + change) is a ratio of two 1%-bounded values.
 PERCENTILE_CHANGE_COLUMNS = {"latency_p95_change"}

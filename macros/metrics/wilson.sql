@@ -1,6 +1,6 @@
 {#-
     Wilson score interval for a proportion of `successes` out of `trials`
-    (METRICS.md: 95 %, z from the seed). Written in the closed form
+    (95 %, z = wilson_z from the seed; docs/metrics.md#conventions). Written in the closed form
     (2k + z^2 -/+ z * sqrt(z^2 + 4k(n - k)/n)) / (2(n + z^2)), which stays
     accurate near 0 and 1; the bounds at k = 0 and k = n are exactly 0 and 1 by
     definition, so they are set explicitly instead of trusting floating point.

@@ -1,7 +1,7 @@
 {{ config(materialized='incremental', unique_key='tap_id') }}
 
 {#-
-    Key-card taps (METRICS.md section 1, "card latency"). Every nfc_tapped starts
+    Key-card taps (docs/metrics.md#key-card-taps). Every nfc_tapped starts
     a tap; its window is the vehicle's later events (order by event_at,
     event_id) up to card_tap_window_s after it (inclusive), not cut by another
     tap. The tap's unlock is the first later door_unlocked with lock_source

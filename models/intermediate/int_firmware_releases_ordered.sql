@@ -1,7 +1,7 @@
 {#-
     The firmware registry with each version's predecessor: the registry
     version with the latest strictly earlier released_on, whatever its
-    channel (METRICS.md "Firmware health"). Versions released on the same day
+    channel (docs/metrics.md#firmware-release-health). Versions released on the same day
     share one predecessor; if several versions tie for the latest earlier
     day, the numerically highest version among them is taken, so the choice
     is deterministic and never depends on string order.

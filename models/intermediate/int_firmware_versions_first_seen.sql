@@ -2,7 +2,7 @@
 
 {#-
     The first UTC day each firmware version appears in kept access events
-    (METRICS.md "Firmware health": the start of its comparison window).
+    (docs/metrics.md#firmware-release-health: the start of its comparison window).
     Incremental: the minimum over the rows ingested since the watermark is
     merged with the stored minimum, so a late event can still move the day
     earlier.

@@ -1,7 +1,7 @@
 {{ config(materialized='incremental', unique_key='fob_day_id') }}
 
 {#-
-    One row per fob and UTC reading day (METRICS.md section 3) with the
+    One row per fob and UTC reading day (docs/metrics.md#key-fob-battery-health) with the
     temperature-compensated voltage
     voltage_comp_mv = voltage_mv + coeff x (reference - temperature_c),
     uncompensated when the temperature is unknown. Incremental: a reading

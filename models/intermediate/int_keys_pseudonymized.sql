@@ -1,6 +1,6 @@
 {#-
     The newest key registry with keyed pseudonyms of the key id and of the
-    vehicle it is paired to (METRICS.md: a fob's vehicle is the one in the
+    vehicle it is paired to (docs/metrics.md#key-fob-battery-health: a fob's vehicle is the one in the
     keys registry).
 -#}
 

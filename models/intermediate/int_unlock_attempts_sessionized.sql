@@ -1,7 +1,7 @@
 {{ config(materialized='incremental', unique_key='attempt_id') }}
 
 {#-
-    Passive-entry attempts (METRICS.md section 1). Each vehicle's kept events are
+    Passive-entry attempts (docs/metrics.md#passive-entry-unlock-attempts). Each vehicle's kept events are
     ordered by (event_at, event_id); every unlock_zone_entered starts an attempt
     whose window runs to (not including) the vehicle's next
     unlock_zone_entered, limited to unlock_timeout_s after the start

@@ -1,7 +1,7 @@
 {{ config(materialized='incremental', unique_key='episode_id') }}
 
 {#-
-    Walk-away lock episodes (METRICS.md section 2). Every lock_zone_exited starts
+    Walk-away lock episodes (docs/metrics.md#walk-away-lock-episodes). Every lock_zone_exited starts
     an episode that resolves on the vehicle's first later event (order by
     event_at, event_id) that is a door_locked, walkaway_suppressed,
     unlock_zone_entered or lock_zone_exited, if that event is at most

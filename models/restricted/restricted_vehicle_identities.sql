@@ -1,6 +1,6 @@
 {#-
-    The only place where a pseudonym maps back to a VIN (METRICS.md
-    "Privacy"): one row per registered vehicle. Lives in its own schema so
+    The only place where a pseudonym maps back to a VIN
+    (docs/metrics.md#privacy): one row per registered vehicle. Lives in its own schema so
     access can be granted to the engineers allowed to re-identify vehicles.
 -#}
 

@@ -1,7 +1,7 @@
 {#-
     Each firmware version against its predecessor over the same days: the
     firmware_window_days days starting on the first day the new version
-    appears in kept events (METRICS.md section 4). Attempts and episodes
+    appears in kept events (docs/metrics.md#firmware-release-health). Attempts and episodes
     belong to the version of their starting event. A comparison needs
     firmware_min_sample attempts (or eligible episodes) on both versions;
     a sufficient one is flagged when a rate is worse by at least

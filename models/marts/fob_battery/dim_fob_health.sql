@@ -1,6 +1,6 @@
 {#-
     The health view of every fob, as of the latest day it reported
-    (METRICS.md section 3): recent compensated voltage, drain slope, days to
+    (docs/metrics.md#key-fob-battery-health): recent compensated voltage, drain slope, days to
     the low-voltage limit and the health band.
 -#}
 

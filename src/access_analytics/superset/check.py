@@ -19,7 +19,8 @@ import yaml
 from access_analytics.superset.assets import AssetError, Bundle, slugify
 
 # Words of metric SQL that are not column names. Metrics may only sum, count
-# and divide mart columns (ARCHITECTURE.md: metrics are defined once, in dbt).
+# and divide mart columns (metrics are defined once, in dbt: see
+# docs/metrics.md#dashboards-and-slicing).
 ALLOWED_FUNCTIONS = {"sum", "count", "nullif", "cast", "coalesce"}
 SQL_WORDS = {
     "as",
