@@ -74,7 +74,8 @@ def build(
     candidate.parent.mkdir(parents=True, exist_ok=True)
     for stale in _duckdb_files(candidate):
         stale.unlink(missing_ok=True)
-    reason = _base_of_next_build(good)
+    # A full refresh rebuilds every relation: copying the last good build would gain nothing.
+    reason = "--full-refresh" if full_refresh else _base_of_next_build(good)
     if reason is None:
         say(f"Building into a copy of the last good build {good}")
         for file, copy in zip(_duckdb_files(good), _duckdb_files(candidate), strict=True):
