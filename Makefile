@@ -74,5 +74,10 @@ trino-up: setup ## Start the local Trino 476 (port $ACCESS_TRINO_PORT, default 8
 trino-down: ## Stop the local Trino
 	$(BIN)/python -m access_analytics.trino down
 
-clean: ## Remove generated data, build output and runtime state (keeps .venv and caches)
-	rm -rf data target logs var
+# Servers whose pid files live in var/ are stopped first, else removing var/ would leave
+# them holding their ports; a server that cannot be stopped stops `clean` before any removal.
+CLEAN_PATHS := data target logs var
+
+clean: ## Stop the local servers, then remove generated data, build output and runtime state (keeps .venv and caches)
+	@PYTHONPATH=src $(if $(wildcard $(BIN)/python),$(BIN)/python,python3) -m access_analytics.local_servers stop $(CLEAN_PATHS)
+	rm -rf $(CLEAN_PATHS)
