@@ -1,16 +1,93 @@
 """Removing var/ never leaves a server of this checkout holding its port.
 
-`make clean` stops the servers whose state it removes, or refuses before removing anything.
+`make clean` stops the servers whose state it removes; `trino up` and `serve` replace their
+own server left running without its pid file, and refuse a port held by anything else.
+Each server is started for real, in a temporary var folder on a free port.
 """
 
 from __future__ import annotations
 
+import os
+import shutil
+import signal
+import socket
 import subprocess
+import sys
+from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
+
 from access_analytics import local_servers
+from access_analytics.superset import settings
+from access_analytics.trino import server as trino
 
 REPO = Path(__file__).resolve().parents[1]
+
+
+def running(pid: int) -> bool:
+    """The process exists and is not a zombie (reaping it when it is a child of this one)."""
+    try:
+        if os.waitpid(pid, os.WNOHANG)[0] == pid:
+            return False
+    except ChildProcessError:
+        pass
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(") ", 1)[1][:1]
+    except OSError:
+        return False
+    return state not in {"Z", "X"}
+
+
+def group_members(pgid: int) -> list[int]:
+    """Every live process of a process group (gunicorn, its workers, redis-server)."""
+    members = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(") ", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[2]) == pgid and fields[0] not in {"Z", "X"}:
+                members.append(int(entry.name))
+    return members
+
+
+def accepts(port: int) -> bool:
+    with socket.socket() as sock:
+        sock.settimeout(1)
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+@pytest.fixture
+def foreign_listener(tmp_path) -> Iterator[tuple[subprocess.Popen[str], int]]:
+    """Another program on a port: a Python socket server started in this checkout, naming
+    the var folder in its arguments and environment, but not one of the project's servers."""
+    var = tmp_path / "var"
+    code = (
+        "import socket, time\n"
+        "s = socket.socket(); s.bind(('127.0.0.1', 0)); s.listen()\n"
+        "print(s.getsockname()[1], flush=True)\n"
+        "time.sleep(600)\n"
+    )
+    env = {
+        **os.environ,
+        "SUPERSET_VAR_DIR": str(var / "superset"),
+        "SUPERSET_CONFIG_PATH": str(settings.SUPERSET_CONFIG),
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-c", code, f"-Dnode.data-dir={var / 'trino' / 'data'}"],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        yield process, int(process.stdout.readline())
+    finally:
+        process.kill()
+        process.wait()
 
 
 def test_make_clean_stops_the_servers_before_removing_anything():
@@ -37,3 +114,46 @@ def test_clean_refuses_in_one_line_when_a_server_does_not_stop(monkeypatch, caps
     assert captured.err == (
         "error: cannot stop Trino (pid 4242): process(es) 4242 did not stop; nothing removed\n"
     )
+
+
+# --- Trino ------------------------------------------------------------------------------------
+
+
+def test_trino_up_refuses_a_foreign_listener_and_leaves_it_alone(tmp_path, foreign_listener):
+    process, port = foreign_listener
+    settings_ = trino.TrinoSettings(port=port, var_dir=tmp_path / "var" / "trino")
+    with pytest.raises(trino.TrinoError, match=f"^port {port} is already in use"):
+        trino.start(settings_, log=lambda _line: None)
+    assert process.poll() is None and accepts(port)
+
+
+@pytest.mark.trino
+def test_trino_up_replaces_its_orphan_and_clean_stops_it(tmp_path):
+    var = tmp_path / "var"
+    # 2G: the heap must hold the 1 GB query memory plus headroom; the session's server may run.
+    settings_ = trino.TrinoSettings(port=trino.find_free_port(), var_dir=var / "trino", heap="2G")
+    lines: list[str] = []
+    first = trino.start(settings_, log=lines.append)
+    second = None
+    try:
+        shutil.rmtree(var)  # what `make clean` used to do: the pid file goes, Trino stays
+        assert running(first.pid) and accepts(settings_.port)
+        lines.clear()
+        second = trino.start(settings_, log=lines.append)
+        assert not second.already_running and second.pid != first.pid
+        assert not running(first.pid)
+        replaced = [line for line in lines if line.startswith("replacing")]
+        assert replaced == [
+            f"replacing Trino (pid {first.pid}) left running on port {settings_.port} "
+            f"without its pid file (runtime directory {settings_.var_dir})"
+        ]
+        assert trino.query("select 1", settings_) == [(1,)]
+
+        stopped = local_servers.stop_servers_in([var], log=lines.append)
+        assert [process.pid for process in stopped] == [second.pid]
+        assert lines[-1] == f"stopped Trino (pid {second.pid})"
+        assert not running(second.pid) and not accepts(settings_.port)
+    finally:
+        for pid in (first.pid, second.pid if second else None):
+            if pid and running(pid):
+                os.kill(pid, signal.SIGKILL)

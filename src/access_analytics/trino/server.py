@@ -27,6 +27,7 @@ from pathlib import Path
 
 import trino
 
+from access_analytics import local_servers
 from access_analytics.trino.install import configure, find_java, install, jvm_options
 from access_analytics.trino.settings import (
     HIVE_CATALOG,
@@ -169,9 +170,7 @@ def start(settings: TrinoSettings | None = None, log=print) -> StartResult:
             f"answer on port {settings.port}; run `access-analytics trino down` first."
         )
     if _port_in_use(settings.port):
-        raise TrinoError(
-            f"port {settings.port} is already in use; set ACCESS_TRINO_PORT to a free port."
-        )
+        _replace_orphan(settings, log)
     java = find_java()
     install(settings, log=log)
     configure(settings)
@@ -221,6 +220,27 @@ def start(settings: TrinoSettings | None = None, log=print) -> StartResult:
         f"Trino did not answer `select 1` within {settings.startup_timeout_s:.0f} s; "
         f"log {settings.log_file}:\n{_log_tail(settings)}"
     )
+
+
+def _replace_orphan(settings: TrinoSettings, log) -> None:
+    """The port is taken: stop the Trino of this runtime directory holding it (its pid file
+    was removed with var/), or refuse when the listener is anything else."""
+    orphans = local_servers.orphan_on_port(settings.port, "Trino", settings.var_dir)
+    if not orphans:
+        raise TrinoError(
+            f"port {settings.port} is already in use; set ACCESS_TRINO_PORT to a free port."
+        )
+    log(
+        f"replacing {local_servers.describe(orphans)} left running on port {settings.port} "
+        f"without its pid file (runtime directory {settings.var_dir})"
+    )
+    try:
+        local_servers.stop(orphans)
+    except local_servers.StopError as error:
+        raise TrinoError(f"cannot stop the old Trino on port {settings.port}: {error}") from error
+    deadline = time.monotonic() + 10
+    while _port_in_use(settings.port) and time.monotonic() < deadline:
+        time.sleep(0.2)
 
 
 def stop(settings: TrinoSettings | None = None, timeout_s: float = 30.0, log=print) -> bool:
