@@ -17,9 +17,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import requests
 
 from access_analytics import local_servers
 from access_analytics.superset import settings
+from access_analytics.superset.server import StartError, SupersetServer, free_port
 from access_analytics.trino import server as trino
 
 REPO = Path(__file__).resolve().parents[1]
@@ -157,3 +159,56 @@ def test_trino_up_replaces_its_orphan_and_clean_stops_it(tmp_path):
         for pid in (first.pid, second.pid if second else None):
             if pid and running(pid):
                 os.kill(pid, signal.SIGKILL)
+
+
+# --- Superset ---------------------------------------------------------------------------------
+
+
+def test_serve_refuses_a_foreign_listener_and_leaves_it_alone(tmp_path, foreign_listener):
+    process, port = foreign_listener
+    env = settings.superset_env(tmp_path / "var" / "superset", secret_key="x" * 48)
+    server = SupersetServer(env=env, port=port)
+    with pytest.raises(StartError, match=f"^port {port} is already in use"):
+        server.start()
+    assert server.redis is None and server.process is None
+    assert process.poll() is None and accepts(port)
+
+
+def test_serve_replaces_its_orphan_and_clean_stops_it(superset_live, tmp_path):
+    """Superset with its redis-server; the metadata DB is the session server's (initialized)."""
+    var = tmp_path / "var"
+
+    def server(say=print) -> SupersetServer:
+        env = settings.superset_env(
+            var / "superset", secret_key=superset_live.env["SUPERSET_SECRET_KEY"]
+        )
+        env["SUPERSET_DATABASE_URI"] = superset_live.env["SUPERSET_DATABASE_URI"]
+        return SupersetServer(env=env, port=port, workers=1, say=say)
+
+    port = free_port()
+    first, second = server(), None
+    first.start()
+    try:
+        assert first.redis is not None, "needs redis-server (installed by .ci/run)"
+        old = group_members(first.group)
+        assert len(old) >= 3  # redis-server, gunicorn, its worker
+        shutil.rmtree(var)  # what `make clean` used to do: the pid file goes, Superset stays
+        lines: list[str] = []
+        second = server(say=lines.append)
+        second.start()
+        assert lines == [
+            f"replacing Superset (pids {', '.join(map(str, sorted(old)))}) left running on "
+            f"port {port} without its pid file (var folder {var / 'superset'})"
+        ]
+        assert not [pid for pid in old if running(pid)]
+        assert requests.get(f"{second.url}/health", timeout=5).status_code == 200
+
+        new = group_members(second.group)
+        stopped = local_servers.stop_servers_in([var], log=lines.append)
+        assert sorted(process.pid for process in stopped) == sorted(new)
+        assert lines[-1] == f"stopped Superset (pids {', '.join(map(str, sorted(new)))})"
+        assert not group_members(second.group) and not accepts(port)
+    finally:
+        first.stop()
+        if second is not None:
+            second.stop()

@@ -18,6 +18,7 @@ from typing import Any
 
 import requests
 
+from access_analytics import local_servers
 from access_analytics.superset import settings
 
 
@@ -75,6 +76,8 @@ class SupersetServer:
     host: str = "127.0.0.1"
     workers: int = 2
     log_path: Path | None = None
+    # Where a replaced orphan is reported (one line).
+    say: Callable[[str], object] = print
     process: subprocess.Popen[bytes] | None = field(default=None, init=False)
     redis: subprocess.Popen[bytes] | None = field(default=None, init=False)
 
@@ -132,7 +135,36 @@ class SupersetServer:
             raise StartError("redis-server did not open its socket")
         self.env = {**self.env, "SUPERSET_RATELIMIT_STORAGE_URI": f"redis+unix://{socket_path}"}
 
+    def _port_in_use(self) -> bool:
+        address = "127.0.0.1" if self.host in {"0.0.0.0", "localhost"} else self.host
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            sock.settimeout(0.5)
+            return sock.connect_ex((address, self.port)) == 0
+
+    def _replace_orphan(self) -> None:
+        """The port is taken: stop this var folder's Superset holding it (its pid file was
+        removed with var/) with its redis-server, or refuse when it is anything else."""
+        var_dir = self.env["SUPERSET_VAR_DIR"]
+        orphans = local_servers.orphan_on_port(self.port, "Superset", var_dir)
+        if not orphans:
+            raise StartError(f"port {self.port} is already in use; choose another with --port")
+        self.say(
+            f"replacing {local_servers.describe(orphans)} left running on port {self.port} "
+            f"without its pid file (var folder {var_dir})"
+        )
+        try:
+            local_servers.stop(orphans, timeout_s=20)
+        except local_servers.StopError as error:
+            raise StartError(
+                f"cannot stop the old Superset on port {self.port}: {error}"
+            ) from error
+        deadline = time.monotonic() + 10
+        while self._port_in_use() and time.monotonic() < deadline:
+            time.sleep(0.2)
+
     def start(self, timeout_s: float = 300.0) -> None:
+        if self._port_in_use():
+            self._replace_orphan()
         log = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL  # noqa: SIM115
         self._start_redis(log)
         try:
@@ -291,7 +323,8 @@ def serve_dashboards(
     """Restart the local Superset on the published warehouse, dashboards and roles applied.
 
     The server keeps running after this returns (its process group id is recorded in
-    var/ so the next call, or `access-analytics serve --stop`, stops it). Any failure
+    var/ so the next call, or `access-analytics serve --stop`, stops it; one left running
+    after var/ was removed is recognised on its port and replaced). Any failure
     stops what was started and raises StartError or PublishError with one line.
     """
     from access_analytics.superset.client import SupersetClient
