@@ -1,6 +1,7 @@
 {#-
     Key-card tap metrics per day by model, region and firmware_version and
-    every roll-up of them (a cube, 'All' on rolled-up dimensions).
+    every roll-up of them (a cube, 'All' on rolled-up dimensions), and
+    whether the day is complete.
 -#}
 
 {%- set dimensions = ['model', 'region', 'firmware_version'] %}
@@ -8,6 +9,8 @@
 with
 
 taps as (select * from {{ ref('fct_card_taps') }}),
+
+complete_days as (select * from {{ ref('int_complete_days') }}),
 
 members as (
 
@@ -34,6 +37,19 @@ sliced as (
 
 ),
 
+sliced_days as (
+
+    select
+        sliced.*,
+        coalesce(complete_days.is_complete_day, false) as is_complete_day
+    from sliced
+    left join complete_days
+        on
+            complete_days.table_name = 'access_events'
+            and sliced.metric_date = complete_days.metric_date
+
+),
+
 final as (
 
     select
@@ -45,8 +61,9 @@ final as (
         unlocked,
         {{ access_analytics.safe_ratio('unlocked', 'taps') }} as unlock_rate,
         cast(latency_p50_ms as double) as latency_p50_ms,
-        cast(latency_p95_ms as double) as latency_p95_ms
-    from sliced
+        cast(latency_p95_ms as double) as latency_p95_ms,
+        is_complete_day
+    from sliced_days
 
 )
 
