@@ -1,7 +1,7 @@
 {#-
     Key-card tap metrics per day by model, region and firmware_version and
-    every roll-up of them (a cube, 'All' on rolled-up dimensions), and
-    whether the day is complete.
+    every roll-up of them (a cube, 'All' on rolled-up dimensions), with the
+    taps by intent (unlock or lock) and whether the day is complete.
 -#}
 
 {%- set dimensions = ['model', 'region', 'firmware_version'] %}
@@ -18,7 +18,8 @@ members as (
         tap_date,
         {{ access_analytics.slice_members(dimensions) }}
         outcome,
-        latency_ms
+        latency_ms,
+        tap_intent
     from taps
 
 ),
@@ -31,7 +32,11 @@ sliced as (
         count(*) as taps,
         count(case when outcome = 'unlocked' then 1 end) as unlocked,
         {{ access_analytics.percentile_cont('latency_ms', 0.5) }} as latency_p50_ms,
-        {{ access_analytics.percentile_cont('latency_ms', 0.95) }} as latency_p95_ms
+        {{ access_analytics.percentile_cont('latency_ms', 0.95) }} as latency_p95_ms,
+        count(case when tap_intent = 'unlock' then 1 end) as unlock_taps,
+        count(case when tap_intent = 'unlock' and outcome = 'unlocked' then 1 end)
+            as unlock_taps_succeeded,
+        count(case when tap_intent = 'lock' then 1 end) as lock_taps
     from members
     group by tap_date, cube({{ dimensions | join(', ') }})
 
@@ -62,6 +67,10 @@ final as (
         {{ access_analytics.safe_ratio('unlocked', 'taps') }} as unlock_rate,
         cast(latency_p50_ms as double) as latency_p50_ms,
         cast(latency_p95_ms as double) as latency_p95_ms,
+        unlock_taps,
+        unlock_taps_succeeded,
+        lock_taps,
+        {{ access_analytics.safe_ratio('unlock_taps_succeeded', 'unlock_taps') }} as unlock_tap_success_rate,
         is_complete_day
     from sliced_days
 
