@@ -8,7 +8,10 @@ generator uploads some rows hours to weeks after they happened. After each
 delivery the project is built incrementally; at the end every relation of
 the marts (and the restricted schema) must equal a --full-refresh build of the
 whole lake (set difference both ways is empty), and a further build with no
-new data must change nothing.
+new data must change nothing. Two things change after the fact and are
+checked on the way: a day becomes complete once the next days' partitions
+have arrived, and a card tap's intent changes when a lock event from days
+before it arrives late.
 """
 
 from __future__ import annotations
@@ -106,6 +109,44 @@ def plant_late_sessions(lake: Path) -> None:
         )
 
 
+PLANTED_VIN = "PLANTED0000000001"  # a vehicle of its own, outside the registry
+PLANTED_TAP = "c" * 32
+
+
+def plant_late_lock_state(lake: Path) -> None:
+    """A card tap whose lock state comes from an event days before it that arrives late.
+
+    The car is unlocked on day 3 and tapped on day 8 (a lock tap, delivered
+    with the second delivery); a lock on day 5 arrives only on day 12 (the
+    third delivery) and makes the day-8 tap an unlock tap.
+    """
+    sample = sorted((lake / "raw" / "access_events").glob("*/*.parquet"))[0]
+    schema = pq.read_schema(sample)
+    planted = [
+        ("d" * 32, at(3, "10:00:00"), at(3, "10:00:05"), "door_unlocked", "app"),
+        (PLANTED_TAP, at(8, "12:00:00"), at(8, "12:00:04"), "nfc_tapped", None),
+        ("e" * 32, at(5, "09:00:00"), at(12, "08:00:00"), "door_locked", "app"),
+    ]
+    for event_id, event_at, received_at, event_type, lock_source in planted:
+        row = {name: None for name in schema.names}
+        row.update(
+            event_id=event_id,
+            vin=PLANTED_VIN,
+            event_at=event_at,
+            received_at=received_at,
+            event_type=event_type,
+            lock_source=lock_source,
+            firmware_version="2026.1.0",
+        )
+        if event_type == "nfc_tapped":
+            row.update(key_id="a" * 32, key_type="card", radio="nfc")
+        folder = lake / "raw" / "access_events" / f"ingest_date={received_at.date()}"
+        folder.mkdir(parents=True, exist_ok=True)
+        pq.write_table(
+            pa.Table.from_pylist([row], schema=schema), folder / f"planted-{event_id[:4]}.parquet"
+        )
+
+
 def relation_names(db: duckdb.DuckDBPyConnection, schema: str) -> list[str]:
     return [
         r[0]
@@ -159,6 +200,7 @@ def builds(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     full_lake, inc_lake = root / "full_lake", root / "inc_lake"
     generate_lake(full_lake, vehicles=30, days=DAYS, start_date=START, seed=5)
     plant_late_sessions(full_lake)
+    plant_late_lock_state(full_lake)
 
     # the reference: one full build of the whole lake
     full = root / "full.duckdb"
@@ -171,9 +213,13 @@ def builds(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     assert held_back, "the generator wrote a single file per partition"
     deliver(full_lake, inc_lake, [f for f in first if f not in held_back])
     run_dbt(["build"], lake=inc_lake, warehouse=inc, target_path=root / "t1")
+    after_first = root / "after_first_delivery.duckdb"
+    shutil.copy2(inc, after_first)
     # delivery 2: the next days and the rest of the half-written partition
     deliver(full_lake, inc_lake, held_back + delivery_files(full_lake, FIRST_CUT, SECOND_CUT))
     run_dbt(["run"], lake=inc_lake, warehouse=inc, target_path=root / "t1")
+    after_second = root / "after_second_delivery.duckdb"
+    shutil.copy2(inc, after_second)
     # delivery 3: the rest
     deliver(
         full_lake, inc_lake, delivery_files(full_lake, SECOND_CUT, START + dt.timedelta(days=60))
@@ -184,7 +230,14 @@ def builds(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     before = root / "before_rebuild.duckdb"
     shutil.copy2(inc, before)
     run_dbt(["run"], lake=inc_lake, warehouse=inc, target_path=root / "t1")
-    return {"full": full, "incremental": inc, "before": before, "lake": full_lake}
+    return {
+        "full": full,
+        "incremental": inc,
+        "before": before,
+        "lake": full_lake,
+        "after_first": after_first,
+        "after_second": after_second,
+    }
 
 
 def test_the_deliveries_hold_late_rows_for_days_already_built(builds) -> None:
@@ -203,6 +256,33 @@ def test_incremental_marts_equal_a_full_refresh_row_for_row(builds) -> None:
     diff = differences(builds["incremental"], builds["full"], ("marts", "restricted"))
     assert len(diff) >= 19
     assert {name: d for name, d in diff.items() if d != (0, 0)} == {}
+
+
+def scalar(warehouse: Path, sql: str) -> object:
+    with duckdb.connect(str(warehouse), read_only=True) as db:
+        return db.sql(sql).fetchone()[0]
+
+
+def test_a_day_becomes_complete_when_the_next_partitions_arrive(builds) -> None:
+    """After the first delivery its newest partition is half written: the day before it
+    is not complete yet; later deliveries complete it, as in the full build."""
+    day = FIRST_CUT - dt.timedelta(days=1)
+    sql = f"select is_complete_day from marts.mart_unlock_daily where metric_date = '{day}'"
+    assert scalar(builds["after_first"], sql) is False
+    assert scalar(builds["incremental"], sql) is True
+    assert scalar(builds["full"], sql) is True
+    newest = scalar(builds["full"], "select max(metric_date) from marts.mart_unlock_daily")
+    newest_sql = (
+        f"select is_complete_day from marts.mart_unlock_daily where metric_date = '{newest}'"
+    )
+    assert scalar(builds["incremental"], newest_sql) is False
+
+
+def test_a_late_lock_event_changes_the_intent_of_a_later_tap(builds) -> None:
+    sql = f"select tap_intent from marts.fct_card_taps where tap_id = '{PLANTED_TAP}'"
+    assert scalar(builds["after_second"], sql) == "lock"
+    assert scalar(builds["incremental"], sql) == "unlock"
+    assert scalar(builds["full"], sql) == "unlock"
 
 
 def test_incremental_facts_are_not_empty(builds) -> None:

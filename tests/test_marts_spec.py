@@ -32,6 +32,11 @@ WALKAWAY_WINDOW = dt.timedelta(seconds=600)
 WALKAWAY_SLO_MS = 5000
 Z = 1.959964
 RESOLVING = {"door_locked", "walkaway_suppressed", "unlock_zone_entered", "lock_zone_exited"}
+# The lock state a card tap sees: door_locked = locked, the others = unlocked.
+LOCK_STATE_EVENTS = {"door_locked", "door_unlocked", "door_opened"}
+# Complete days: warm-up after the first ingest day and lateness allowance, in days.
+COMPLETE_DAY_WARMUP = 1
+COMPLETE_DAY_LATENESS = 1
 
 
 @dataclass(frozen=True)
@@ -106,6 +111,35 @@ def reference_taps(events: list[Event]) -> dict[str, tuple[str, int | None]]:
                 out[tap.event_id] = ("unlocked", millis(tap.event_at, later.event_at))
                 break
     return out
+
+
+def reference_tap_intents(events: list[Event]) -> dict[str, str]:
+    """tap_id -> tap_intent: the latest lock state event strictly before the tap decides."""
+    out = {}
+    for tap in events:
+        if tap.event_type != "nfc_tapped":
+            continue
+        earlier = [
+            e for e in events if e.event_type in LOCK_STATE_EVENTS and e.event_at < tap.event_at
+        ]
+        if not earlier:
+            out[tap.event_id] = "unknown"
+        else:  # events are in event order, so the last one wins ties on event_at
+            out[tap.event_id] = "unlock" if earlier[-1].event_type == "door_locked" else "lock"
+    return out
+
+
+def reference_complete_days(ingest_days: set[dt.date]) -> set[dt.date]:
+    """The complete days of one telemetry table, from the days its lake has files for."""
+    first, newest = min(ingest_days), max(ingest_days)
+    lateness = [dt.timedelta(days=d) for d in range(COMPLETE_DAY_LATENESS + 1)]
+    return {
+        day
+        for day in ingest_days
+        if day > first + dt.timedelta(days=COMPLETE_DAY_WARMUP)
+        and day + lateness[-1] < newest
+        and all(day + d in ingest_days for d in lateness)
+    }
 
 
 def reference_episodes(events: list[Event]) -> dict[str, tuple[str, str | None, int | None]]:
@@ -207,6 +241,18 @@ def test_every_card_tap_matches_the_definition(db, events_by_vin) -> None:
     assert actual == expected
 
 
+def test_every_card_tap_intent_matches_the_definition(db, events_by_vin) -> None:
+    expected = {}
+    for events in events_by_vin.values():
+        expected.update(reference_tap_intents(events))
+    actual = dict(db.sql("select tap_id, tap_intent from marts.fct_card_taps").fetchall())
+    assert actual == expected
+    intents = list(expected.values())
+    # most taps are decided; lock taps are about half of them (a card trip ends with one)
+    assert intents.count("unknown") < len(intents) / 20
+    assert 0.3 < intents.count("lock") / len(intents) < 0.7
+
+
 def test_every_walkaway_episode_matches_the_definition(db, events_by_vin) -> None:
     expected = {}
     for vin, events in events_by_vin.items():
@@ -275,6 +321,79 @@ def test_walkaway_daily_follows_the_episodes(db) -> None:
         times = [t for o, t in rows if o in ("locked", "locked_late")]
         assert close(row["time_to_lock_p50_ms"], float(np.percentile(times, 50)))
         assert close(row["time_to_lock_p95_ms"], float(np.percentile(times, 95)))
+
+
+def test_card_taps_daily_follows_the_taps(db) -> None:
+    """The fleet row (every dimension 'All') of the card-tap cube, from the facts."""
+    by_day: dict[dt.date, list[tuple[str, int | None, str]]] = defaultdict(list)
+    for day, outcome, latency, intent in db.sql(
+        "select tap_date, outcome, latency_ms, tap_intent from marts.fct_card_taps"
+    ).fetchall():
+        by_day[day].append((outcome, latency, intent))
+    mart = {
+        r["metric_date"]: r
+        for r in fetch_dicts(
+            db,
+            "select * from marts.mart_card_taps_daily_by_slice"
+            " where model = 'All' and region = 'All' and firmware_version = 'All'",
+        )
+    }
+    assert set(mart) == set(by_day)
+    for day, rows in by_day.items():
+        row = mart[day]
+        unlocked = sum(o == "unlocked" for o, _, _ in rows)
+        unlock_taps = [o for o, _, i in rows if i == "unlock"]
+        succeeded = unlock_taps.count("unlocked")
+        latencies = [lat for o, lat, _ in rows if o == "unlocked"]
+        assert row["taps"] == len(rows)
+        assert row["unlocked"] == unlocked
+        assert close(row["unlock_rate"], unlocked / len(rows))
+        assert row["unlock_taps"] == len(unlock_taps)
+        assert row["unlock_taps_succeeded"] == succeeded
+        assert row["lock_taps"] == sum(i == "lock" for _, _, i in rows)
+        assert close(
+            row["unlock_tap_success_rate"], succeeded / len(unlock_taps) if unlock_taps else None
+        )
+        for q in (50, 95):
+            expected = float(np.percentile(latencies, q)) if latencies else None
+            assert close(row[f"latency_p{q}_ms"], expected)
+
+
+def test_daily_marts_flag_the_complete_days_of_the_lake(db, lake) -> None:
+    """is_complete_day follows the ingest partitions of the lake (docs/metrics.md)."""
+    complete = {}
+    for table in ("access_events", "fob_battery_readings"):
+        ingest_days = {
+            r[0]
+            for r in duckdb.sql(
+                f"select distinct cast(ingest_date as date) from read_parquet("
+                f"'{lake}/raw/{table}/*/*.parquet', hive_partitioning = true)"
+            ).fetchall()
+        }
+        complete[table] = reference_complete_days(ingest_days)
+        # the generated lake: only its first two and last two days are partial
+        first, newest = min(ingest_days), max(ingest_days)
+        assert complete[table] == {
+            first + dt.timedelta(days=d) for d in range(2, (newest - first).days - 1)
+        }
+    marts = {
+        "mart_unlock_daily": "access_events",
+        "mart_walkaway_daily": "access_events",
+        "mart_fob_battery_daily": "fob_battery_readings",
+        "mart_unlock_daily_by_slice": "access_events",
+        "mart_walkaway_daily_by_slice": "access_events",
+        "mart_card_taps_daily_by_slice": "access_events",
+        "mart_fob_battery_daily_by_slice": "fob_battery_readings",
+    }
+    for mart, table in marts.items():
+        flags = db.sql(
+            f"select metric_date, bool_and(is_complete_day), bool_or(is_complete_day)"
+            f" from marts.{mart} group by metric_date"
+        ).fetchall()
+        assert {day: (all_, any_) for day, all_, any_ in flags} == {
+            day: (day in complete[table],) * 2 for day, _, _ in flags
+        }, mart
+        assert {day for day, flag, _ in flags if flag} == complete[table], mart
 
 
 def test_sliced_rollup_rows_equal_the_fleet_marts(db) -> None:

@@ -43,7 +43,7 @@ MART_INTERFACE: dict[str, tuple[tuple[str, ...], str]] = {
     "fct_card_taps": (
         ("tap_id",),
         "tap_id, vehicle_key, tapped_at, tap_date, firmware_version, model, region, outcome, "
-        "latency_ms",
+        "latency_ms, tap_intent",
     ),
     "fct_walkaway_episodes": (
         ("episode_id",),
@@ -64,17 +64,23 @@ MART_INTERFACE: dict[str, tuple[tuple[str, ...], str]] = {
         ("metric_date",),
         "metric_date, attempts, unlocked, unlock_success_rate, success_rate_ci_low, "
         "success_rate_ci_high, latency_p50_ms, latency_p90_ms, latency_p95_ms, latency_p99_ms, "
-        "handle_wait_rate",
+        "handle_wait_rate, is_complete_day",
+    ),
+    "mart_card_taps_daily_by_slice": (
+        ("metric_date", "model", "region", "firmware_version"),
+        "metric_date, model, region, firmware_version, taps, unlocked, unlock_rate, "
+        "latency_p50_ms, latency_p95_ms, unlock_taps, unlock_taps_succeeded, lock_taps, "
+        "unlock_tap_success_rate, is_complete_day",
     ),
     "mart_walkaway_daily": (
         ("metric_date",),
         "metric_date, episodes, eligible_episodes, locked, walkaway_reliability, "
         "reliability_ci_low, reliability_ci_high, left_unlocked_per_10k, time_to_lock_p50_ms, "
-        "time_to_lock_p95_ms",
+        "time_to_lock_p95_ms, is_complete_day",
     ),
     "mart_fob_battery_daily": (
         ("metric_date",),
-        "metric_date, fobs_reporting, voltage_comp_mv_median, share_below_2700",
+        "metric_date, fobs_reporting, voltage_comp_mv_median, share_below_2700, is_complete_day",
     ),
     "mart_firmware_release_health": (
         ("firmware_version",),
@@ -247,6 +253,9 @@ def test_the_lake_covers_every_outcome(mart_tables):
     assert values("fct_unlock_attempts", "outcome") == {"unlocked", "timed_out"}
     assert values("fct_unlock_attempts", "handle_wait") == {True, False}
     assert values("fct_card_taps", "outcome") == {"unlocked", "no_unlock"}
+    assert values("fct_card_taps", "tap_intent") >= {"unlock", "lock"}
+    assert values("mart_unlock_daily", "is_complete_day") == {True, False}
+    assert values("mart_fob_battery_daily", "is_complete_day") == {True, False}
     assert values("fct_walkaway_episodes", "outcome") == {
         "locked",
         "locked_late",

@@ -20,17 +20,41 @@
 
 
 {#-
+    Ids of stored fact rows whose value in one of `columns` differs from the
+    sessions relation: columns that can change without a new ingest day of
+    the session's own events (such as a card tap's intent, decided by an
+    earlier lock state event that may arrive late).
+-#}
+{% macro changed_session_ids(sessions_cte, id_column, columns) -%}
+    select {{ sessions_cte }}.{{ id_column }}
+    from {{ sessions_cte }}
+    inner join {{ this }} as stored
+        on {{ sessions_cte }}.{{ id_column }} = stored.{{ id_column }}
+    where
+    {%- for column in columns %}
+        {{ 'or ' if not loop.first }}stored.{{ column }} <> {{ sessions_cte }}.{{ column }}
+    {%- endfor %}
+{%- endmacro %}
+
+
+{#-
     The sessions an incremental fact run (re)writes: those rebuilt since the
     fact's watermark, and stored ones whose vehicle attributes changed in the
-    registry. Every session on a full build.
+    registry, and stored ones whose `recheck_columns` differ from the
+    sessions relation. Every session on a full build.
 -#}
-{% macro sessions_to_write(sessions_cte, id_column, vehicles_cte='vehicles') -%}
+{% macro sessions_to_write(sessions_cte, id_column, vehicles_cte='vehicles', recheck_columns=[]) -%}
     select * from {{ sessions_cte }}
     {%- if is_incremental() %}
     where source_ingest_date >= {{ access_analytics.session_ingest_cutoff() }}
         or {{ id_column }} in (
             {{ access_analytics.stale_vehicle_attribute_ids(id_column, vehicles_cte) }}
         )
+        {%- if recheck_columns %}
+        or {{ id_column }} in (
+            {{ access_analytics.changed_session_ids(sessions_cte, id_column, recheck_columns) }}
+        )
+        {%- endif %}
     {%- endif %}
 {%- endmacro %}
 
@@ -49,9 +73,11 @@
     the sessions an incremental run writes (sessions_to_write), with the
     vehicle's VIN replaced by its keyed pseudonym and the newest registry
     attributes of the vehicle attached. `columns` are the session's own
-    columns or expressions to publish after the id.
+    columns or expressions to publish after the id; `recheck_columns` those
+    of them that can change without a new ingest day of the session's own
+    events (see sessions_to_write).
 -#}
-{% macro pseudonymized_sessions(sessions_relation, id_column, columns) -%}
+{% macro pseudonymized_sessions(sessions_relation, id_column, columns, recheck_columns=[]) -%}
 with
 
 sessions as (select * from {{ sessions_relation }}),
@@ -60,7 +86,7 @@ vehicles as (select * from {{ ref('int_vehicles_pseudonymized') }}),
 
 selected_sessions as (
 
-    {{ access_analytics.sessions_to_write('sessions', id_column) }}
+    {{ access_analytics.sessions_to_write('sessions', id_column, recheck_columns=recheck_columns) }}
 
 ),
 

@@ -15,7 +15,8 @@ final as (
         fobs_reporting,
         voltage_comp_mv_median,
         fobs_below_2700,
-        share_below_2700
+        share_below_2700,
+        is_complete_day
     from sliced
     where
         {{ access_analytics.is_fleet_row(['model', 'region', 'cell_lot']) }}

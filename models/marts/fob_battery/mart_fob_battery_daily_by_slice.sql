@@ -1,7 +1,8 @@
 {#-
     Key-fob battery metrics per reading day by model, region and cell_lot and
     every roll-up of them (a cube, 'All' on rolled-up dimensions). The median
-    is taken over the fob-day medians of each slice.
+    is taken over the fob-day medians of each slice. is_complete_day flags
+    the days whose readings are complete (int_complete_days).
 -#}
 
 {%- set dimensions = ['model', 'region', 'cell_lot'] %}
@@ -13,6 +14,8 @@ fob_days as (select * from {{ ref('fct_fob_battery_daily') }}),
 vehicles as (select * from {{ ref('int_vehicles_pseudonymized') }}),
 
 thresholds as (select * from {{ ref('metric_thresholds') }}),
+
+complete_days as (select * from {{ ref('int_complete_days') }}),
 
 fob_days_of_vehicles as (
 
@@ -56,9 +59,22 @@ sliced as (
 
 ),
 
-final as (
+sliced_days as (
 
     select
+        sliced.*,
+        coalesce(complete_days.is_complete_day, false) as is_complete_day
+    from sliced
+    left join complete_days
+        on
+            complete_days.table_name = 'fob_battery_readings'
+            and sliced.metric_date = complete_days.metric_date
+
+),
+
+final as (
+
+    select -- noqa: ST06
         metric_date,
         model,
         region,
@@ -66,8 +82,9 @@ final as (
         fobs_reporting,
         cast(voltage_comp_mv_median as double) as voltage_comp_mv_median,
         fobs_below_2700,
-        cast(fobs_below_2700 as double) / fobs_reporting as share_below_2700
-    from sliced
+        cast(fobs_below_2700 as double) / fobs_reporting as share_below_2700,
+        is_complete_day
+    from sliced_days
 
 )
 

@@ -1,6 +1,7 @@
 {#-
     Key-card tap metrics per day by model, region and firmware_version and
-    every roll-up of them (a cube, 'All' on rolled-up dimensions).
+    every roll-up of them (a cube, 'All' on rolled-up dimensions), with the
+    taps by intent (unlock or lock) and whether the day is complete.
 -#}
 
 {%- set dimensions = ['model', 'region', 'firmware_version'] %}
@@ -9,13 +10,16 @@ with
 
 taps as (select * from {{ ref('fct_card_taps') }}),
 
+complete_days as (select * from {{ ref('int_complete_days') }}),
+
 members as (
 
     select
         tap_date,
         {{ access_analytics.slice_members(dimensions) }}
         outcome,
-        latency_ms
+        latency_ms,
+        tap_intent
     from taps
 
 ),
@@ -28,9 +32,26 @@ sliced as (
         count(*) as taps,
         count(case when outcome = 'unlocked' then 1 end) as unlocked,
         {{ access_analytics.percentile_cont('latency_ms', 0.5) }} as latency_p50_ms,
-        {{ access_analytics.percentile_cont('latency_ms', 0.95) }} as latency_p95_ms
+        {{ access_analytics.percentile_cont('latency_ms', 0.95) }} as latency_p95_ms,
+        count(case when tap_intent = 'unlock' then 1 end) as unlock_taps,
+        count(case when tap_intent = 'unlock' and outcome = 'unlocked' then 1 end)
+            as unlock_taps_succeeded,
+        count(case when tap_intent = 'lock' then 1 end) as lock_taps
     from members
     group by tap_date, cube({{ dimensions | join(', ') }})
+
+),
+
+sliced_days as (
+
+    select
+        sliced.*,
+        coalesce(complete_days.is_complete_day, false) as is_complete_day
+    from sliced
+    left join complete_days
+        on
+            complete_days.table_name = 'access_events'
+            and sliced.metric_date = complete_days.metric_date
 
 ),
 
@@ -45,8 +66,13 @@ final as (
         unlocked,
         {{ access_analytics.safe_ratio('unlocked', 'taps') }} as unlock_rate,
         cast(latency_p50_ms as double) as latency_p50_ms,
-        cast(latency_p95_ms as double) as latency_p95_ms
-    from sliced
+        cast(latency_p95_ms as double) as latency_p95_ms,
+        unlock_taps,
+        unlock_taps_succeeded,
+        lock_taps,
+        {{ access_analytics.safe_ratio('unlock_taps_succeeded', 'unlock_taps') }} as unlock_tap_success_rate,
+        is_complete_day
+    from sliced_days
 
 )
 

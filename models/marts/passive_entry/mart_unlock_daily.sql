@@ -22,7 +22,8 @@ final as (
         latency_p90_ms,
         latency_p95_ms,
         latency_p99_ms,
-        handle_wait_rate
+        handle_wait_rate,
+        is_complete_day
     from sliced
     where
         {{ access_analytics.is_fleet_row(access_analytics.session_slice_dimensions()) }}

@@ -3,7 +3,8 @@
     access_hw, key_type, radio and firmware_version, and every roll-up of them
     (a cube): a dimension reads 'All' on the rows that roll it up. Each rate
     and percentile is computed over the rows of its slice, never averaged
-    from smaller groups. Missing values read 'unknown'.
+    from smaller groups. Missing values read 'unknown'. is_complete_day
+    flags the days whose data is complete (int_complete_days).
 -#}
 
 {%- set dimensions = access_analytics.session_slice_dimensions() %}
@@ -13,6 +14,8 @@ with
 attempts as (select * from {{ ref('fct_unlock_attempts') }}),
 
 thresholds as (select * from {{ ref('metric_thresholds') }}),
+
+complete_days as (select * from {{ ref('int_complete_days') }}),
 
 members as (
 
@@ -62,9 +65,14 @@ final as (
         cast(sliced.latency_p90_ms as double) as latency_p90_ms,
         cast(sliced.latency_p95_ms as double) as latency_p95_ms,
         cast(sliced.latency_p99_ms as double) as latency_p99_ms,
-        {{ access_analytics.safe_ratio('sliced.handle_waits', 'sliced.attempts') }} as handle_wait_rate
+        {{ access_analytics.safe_ratio('sliced.handle_waits', 'sliced.attempts') }} as handle_wait_rate,
+        coalesce(complete_days.is_complete_day, false) as is_complete_day
     from sliced
     cross join thresholds
+    left join complete_days
+        on
+            complete_days.table_name = 'access_events'
+            and sliced.metric_date = complete_days.metric_date
 
 )
 

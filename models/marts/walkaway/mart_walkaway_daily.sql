@@ -46,7 +46,8 @@ final as (
         {{ access_analytics.safe_ratio('suppressed_feature_disabled', 'episodes') }}
             as suppressed_feature_disabled_share,
         time_to_lock_p50_ms,
-        time_to_lock_p95_ms
+        time_to_lock_p95_ms,
+        is_complete_day
     from fleet
 
 )

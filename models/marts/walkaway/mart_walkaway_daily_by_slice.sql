@@ -3,6 +3,7 @@
     region, access_hw, key_type, radio and firmware_version and every roll-up
     of them (a cube, 'All' on rolled-up dimensions). Rates and percentiles are
     computed over the rows of each slice. Missing values read 'unknown'.
+    is_complete_day flags the days whose data is complete (int_complete_days).
 -#}
 
 {%- set dimensions = access_analytics.session_slice_dimensions() %}
@@ -12,6 +13,8 @@ with
 episodes as (select * from {{ ref('fct_walkaway_episodes') }}),
 
 thresholds as (select * from {{ ref('metric_thresholds') }}),
+
+complete_days as (select * from {{ ref('int_complete_days') }}),
 
 members as (
 
@@ -79,9 +82,14 @@ final as (
                 then cast(sliced.not_locked as double) * 10000 / sliced.eligible_episodes
         end as left_unlocked_per_10k,
         cast(sliced.time_to_lock_p50_ms as double) as time_to_lock_p50_ms,
-        cast(sliced.time_to_lock_p95_ms as double) as time_to_lock_p95_ms
+        cast(sliced.time_to_lock_p95_ms as double) as time_to_lock_p95_ms,
+        coalesce(complete_days.is_complete_day, false) as is_complete_day
     from sliced
     cross join thresholds
+    left join complete_days
+        on
+            complete_days.table_name = 'access_events'
+            and sliced.metric_date = complete_days.metric_date
 
 )
 
