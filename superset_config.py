@@ -24,6 +24,8 @@ import os
 from datetime import timedelta
 from pathlib import Path
 
+from access_analytics.superset.cache_keys import ServedBuildSecurityManager
+
 REPO_ROOT = Path(__file__).resolve().parent
 # Local state (metadata DB, caches) lives in the ignored var/ folder so a fresh
 # clone never carries someone else's Superset state.
@@ -55,10 +57,16 @@ SQLALCHEMY_DATABASE_URI = os.environ.get(
 )
 
 # --- Caches ----------------------------------------------------------------------
-# Chart results are cached so that a dashboard opened by many people queries the
-# warehouse once per refresh; the warehouse is rebuilt at most a few times a day,
-# so one hour keeps numbers fresh enough. Redis when several web nodes share work,
-# otherwise files under var/ (survive restarts, need no service).
+# Chart results are cached so that a dashboard opened by many people does not run
+# its queries for each of them. Every cache key names the build the served DuckDB
+# file holds (its build_info, read through the chart's own connection, and the
+# file's identity): the first chart request after a publish misses the cache and
+# reads the new file, whichever process published it, with files or Redis and any
+# number of workers; nothing has to be cleared. See
+# src/access_analytics/superset/cache_keys.py. Results expire after one hour
+# anyway. Redis when several web nodes share work, otherwise files under var/
+# (survive restarts, need no service).
+CUSTOM_SECURITY_MANAGER = ServedBuildSecurityManager
 _REDIS_URL = os.environ.get("SUPERSET_CACHE_REDIS_URL")
 
 

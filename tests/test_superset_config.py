@@ -93,3 +93,10 @@ def test_cookies_login_limits_and_duckdb_guards(monkeypatch, tmp_path):
         "duckdb"
     ]
     assert config.PREVENT_UNSAFE_DB_CONNECTIONS is True
+
+
+def test_chart_cache_keys_name_the_served_build(monkeypatch, tmp_path):
+    from access_analytics.superset.cache_keys import ServedBuildSecurityManager
+
+    config = load_config(monkeypatch, tmp_path)
+    assert config.CUSTOM_SECURITY_MANAGER is ServedBuildSecurityManager

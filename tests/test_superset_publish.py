@@ -1,15 +1,25 @@
-"""Publishing: a new marts-only file of plain tables, what to publish read from dbt, atomic swap."""
+"""Publishing: a new marts-only file of plain tables, what to publish read from dbt, atomic swap;
+Superset's cached chart results follow the swap."""
 
 from __future__ import annotations
 
 import json
 import os
 import secrets
+import shutil
+from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
 import pytest
+from sqlalchemy.engine import make_url
+from typer.testing import CliRunner
 
+from access_analytics.superset import settings
+from access_analytics.superset.assets import load_bundle
+from access_analytics.superset.cache_keys import served_build_key
+from access_analytics.superset.cli import dashboards_app
+from access_analytics.superset.operations import chart_queries
 from access_analytics.warehouse import (
     PublishError,
     plan_from_manifest,
@@ -286,3 +296,113 @@ def test_the_session_build_publishes_no_key_and_no_private_schema(superset_wareh
     assert schemas & {"staging", "intermediate", "restricted"} == set()
     assert marts >= 10
     assert b"demo-pseudonym-key" not in superset_warehouse.read_bytes()
+
+
+class DuckDBDatabase:
+    """What served_build_key uses of Superset's Database model, on a plain DuckDB file."""
+
+    backend = "duckdb"
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.url_object = make_url(f"duckdb:///{path}")
+
+    @contextmanager
+    def get_raw_connection(self):
+        with duckdb.connect(str(self.path), read_only=True) as con:
+            yield con
+
+
+def build_part(key: str) -> str:
+    return key.split(" file ")[0]
+
+
+def test_the_cache_key_names_the_build_a_chart_query_reads(tmp_path, manifest):
+    serving = publish(make_build(tmp_path / "a.duckdb", "a"), tmp_path / "w.duckdb", manifest)
+    database = DuckDBDatabase(serving)
+    key_a = served_build_key(database)
+    assert key_a == served_build_key(database)  # stable between publishes
+    with duckdb.connect(str(serving), read_only=True) as query_in_flight:
+        publish(make_build(tmp_path / "b.duckdb", "b"), serving, manifest)
+        # DuckDB hands new connections the file still open in this process: the old build.
+        key_meanwhile = served_build_key(database)
+        assert query_in_flight.execute("select build from marts.mart_unlock_daily").fetchone()
+    assert build_part(key_meanwhile) == build_part(key_a)
+    key_b = served_build_key(database)
+    assert build_part(key_b) != build_part(key_a)
+    # The same build published again is another file: another key.
+    publish(tmp_path / "b.duckdb", serving, manifest)
+    assert served_build_key(database) not in {key_a, key_b}
+
+
+def test_a_file_without_build_info_is_never_served_from_the_cache(tmp_path):
+    path = tmp_path / "scratch.duckdb"
+    with duckdb.connect(str(path)) as con:
+        con.execute("create table t as select 1 as x")
+    database = DuckDBDatabase(path)
+    first, second = served_build_key(database), served_build_key(database)
+    assert first.startswith("unknown build") and first != second
+    missing = DuckDBDatabase(tmp_path / "missing.duckdb")
+    assert served_build_key(missing).startswith("unknown build")
+
+
+def test_other_databases_keep_supersets_cache_keys():
+    class Trino:
+        backend = "trino"
+
+    assert served_build_key(Trino()) is None
+    assert served_build_key(None) is None
+
+
+def test_the_next_chart_request_after_a_publish_shows_the_new_build(
+    superset_live, built_warehouse, tmp_path
+):
+    """Chart results stay cached between publishes, and a publish reaches the next request.
+
+    Runs on the session's served file and leaves the session's build published again.
+    """
+    client = superset_live.client()
+    query = next(
+        q
+        for q in chart_queries(client, load_bundle(settings.DASHBOARDS_DIR))
+        if q.chart == "Rows read (last 7 days)"
+    )
+    payload = {**query.payload, "force": False}
+
+    def load() -> tuple[bool, list[int]]:
+        response = client.chart_data(payload)
+        assert response.status_code == 200, response.text
+        result = response.json()["result"][0]
+        return result["is_cached"], [row["rows_read"] for row in result["data"]]
+
+    # Build B: the session's build with other numbers in the mart behind the chart.
+    build_b = tmp_path / "warehouse_b.duckdb"
+    shutil.copyfile(built_warehouse.path, build_b)
+    with duckdb.connect(str(build_b)) as con:
+        con.execute(
+            "update marts.mart_data_quality_daily set rows_read = rows_read + 1000"
+            " where table_name = 'access_events'"
+        )
+    served = superset_live.warehouse
+    try:
+        publish(built_warehouse.path, served, built_warehouse.manifest)
+        cached, numbers_a = load()
+        assert not cached
+        assert load() == (True, numbers_a)  # the cache serves repeated requests
+
+        result = CliRunner().invoke(
+            dashboards_app,
+            [
+                "publish",
+                *("--from", str(build_b), "--to", str(served)),
+                *("--manifest", str(built_warehouse.manifest)),
+            ],
+        )
+        assert result.exit_code == 0, result.output
+        cached, numbers_b = load()
+        assert not cached
+        assert numbers_b == [n + 1000 for n in numbers_a]
+        assert load() == (True, numbers_b)
+    finally:
+        publish(built_warehouse.path, served, built_warehouse.manifest)
+    assert load()[1] == numbers_a
