@@ -243,6 +243,61 @@
 
 
 {#-
+    The lake's inventory of one raw telemetry table, as a select: one row per
+    file with its table, ingest day, path inside the lake
+    (raw/<table>/<partition>/<file>, as raw_source_file gives it) and row
+    count. Counted on its own, not through the glob the models read, so a
+    file the models skip shows as rows in the lake that staging lacks.
+-#}
+{% macro lake_files(table_name) -%}
+    {{ return(adapter.dispatch('lake_files', 'access_analytics')(table_name)) }}
+{%- endmacro %}
+
+{#-
+    DuckDB: every file under the table's folder, at any depth and whatever its
+    name, with the row count of its Parquet footer (a file with no rows is a
+    row with row_count 0).
+-#}
+{% macro duckdb__lake_files(table_name) -%}
+    {%- set table_dir = access_analytics.raw_table_dir(table_name) -%}
+    select
+        '{{ table_name }}' as table_name,
+        cast(regexp_extract(listed.file, '=([^/]+)/[^/]+$', 1) as date) as ingest_date,
+        regexp_extract(listed.file, 'raw/[^/]+/[^/=]+=[^/]+/[^/]+$') as file_path,
+        footer.num_rows as row_count
+    from glob('{{ table_dir }}/**') as listed
+    left join parquet_file_metadata('{{ table_dir }}/**') as footer
+        on listed.file = footer.file_name
+{%- endmacro %}
+
+{#-
+    Trino lists no files: each file that holds rows is counted by its "$path"
+    (the same read the models do), and a partition the catalog knows but
+    where no file holds a row is one row with a null file_path and 0 rows.
+    A file with no rows, or one outside the partition folders, is not seen.
+-#}
+{% macro trino__lake_files(table_name) -%}
+    {%- set relation = source('raw', table_name) -%}
+    {%- set partitions = relation.incorporate(path={'identifier': relation.identifier ~ '$partitions'}) -%}
+    select
+        '{{ table_name }}' as table_name,
+        cast(ingest_date as date) as ingest_date,
+        {{ access_analytics.raw_source_file() }} as file_path,
+        count(*) as row_count
+    from {{ relation }}
+    group by cast(ingest_date as date), {{ access_analytics.raw_source_file() }}
+    union all
+    select
+        '{{ table_name }}' as table_name,
+        cast(known.ingest_date as date) as ingest_date,
+        cast(null as varchar) as file_path,
+        cast(0 as bigint) as row_count
+    from {{ partitions }} as known
+    where not exists (select 1 from {{ relation }} as read_rows where read_rows.ingest_date = known.ingest_date)
+{%- endmacro %}
+
+
+{#-
     The lake file a raw row was read from, as its path inside the lake
     (raw/<table>/<partition>/<file>): the same string whatever the lake root
     or engine (DuckDB gives the globbed path, Trino a local:/// or s3:// URI).
