@@ -32,15 +32,23 @@ newest_snapshots as (
 
 ),
 
+newest_of_any as (
+
+    select max(newest_snapshot_date) as newest_of_any_registry
+    from newest_snapshots
+
+),
+
 final as (
 
     select
-        registry,
-        newest_snapshot_date,
-        (select max(newest_snapshot_date) from newest_snapshots) as newest_of_any_registry
+        newest_snapshots.registry,
+        newest_snapshots.newest_snapshot_date,
+        newest_of_any.newest_of_any_registry
     from newest_snapshots
+    cross join newest_of_any
+    where newest_snapshots.newest_snapshot_date < newest_of_any.newest_of_any_registry
 
 )
 
 select * from final
-where newest_snapshot_date < newest_of_any_registry
