@@ -1,7 +1,9 @@
 """Write tiny hand-made lakes that follow the raw contract (docs/raw-contract.md), row by row.
 
 Tests use it to put exactly the rows a rule needs into a lake, independent of
-the generator, so the dbt project is checked against the contract itself.
+the generator, so the dbt project is checked against the contract itself:
+`event` and `reading` give one valid row (overrides break one thing at a time),
+`write_registry_snapshot` the registries those rows need.
 """
 
 from __future__ import annotations
@@ -15,6 +17,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 TIMESTAMP = pa.timestamp("us")
+
+T0 = dt.datetime(2026, 3, 2, 8, 0, 0)
+VIN = "5YJ3E1EA7KF000001"
+FOB = "fob-0001"
 
 SCHEMAS: dict[str, pa.Schema] = {
     "access_events": pa.schema(
@@ -132,3 +138,58 @@ def write_registries(
     write_partition(lake, "vehicles", snapshot, vehicles)
     write_partition(lake, "keys", snapshot, keys)
     write_partition(lake, "firmware_releases", snapshot, releases)
+
+
+def event(n: int, **overrides) -> dict:
+    """A valid access event (n makes the id unique); overrides break one thing at a time."""
+    row = {
+        "event_id": f"{n:032x}",
+        "vin": VIN,
+        "event_at": T0 + dt.timedelta(seconds=n),
+        "received_at": T0 + dt.timedelta(seconds=n, minutes=1),
+        "event_type": "key_detected",
+        "key_id": "phone-0001",
+        "key_type": "phone",
+        "radio": "ble",
+        "rssi_dbm": -60,
+        "firmware_version": "2026.8.1",
+    }
+    row.update(overrides)
+    return row
+
+
+def reading(n: int, **overrides) -> dict:
+    """A valid fob battery reading (n makes the id unique)."""
+    row = {
+        "reading_id": f"{n:032x}",
+        "vin": VIN,
+        "fob_id": FOB,
+        "read_at": T0 + dt.timedelta(seconds=n),
+        "received_at": T0 + dt.timedelta(seconds=n, minutes=1),
+        "voltage_mv": 3000,
+        "temperature_c": 20.0,
+        "firmware_version": "2026.8.1",
+    }
+    row.update(overrides)
+    return row
+
+
+def write_registry_snapshot(lake: Path, snapshot: dt.date = dt.date(2026, 3, 1)) -> None:
+    """One snapshot of the three registries that the rows of `event` and `reading` need."""
+    write_registries(
+        lake,
+        snapshot,
+        vehicles=[
+            {
+                "vin": VIN,
+                "model": "Model 3",
+                "access_hw": "ble",
+                "region": "EU",
+                "delivered_on": dt.date(2025, 1, 1),
+            }
+        ],
+        keys=[{"key_id": "phone-0001", "vin": VIN, "key_type": "phone", "paired_at": T0}],
+        releases=[
+            {"version": "2026.8.1", "released_on": dt.date(2026, 2, 20), "channel": "production"}
+        ],
+    )

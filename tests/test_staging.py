@@ -1,9 +1,10 @@
 """Staging follows docs/raw-contract.md: every invalid row is quarantined with the first
-rule it breaks, every duplicate keeps exactly one copy, nothing is lost, and a lake
-that does not match the contract stops the build with an error naming the culprit.
+rule it breaks, every duplicate keeps exactly one copy, and nothing is lost.
 
 The lake here is written by hand (tests/lake_builder.py), one file per case, so a
-quarantined row's source file says which case it is.
+quarantined row's source file says which case it is. A lake that does not match the
+contract (misplaced, mistyped or unreadable files, missing tables or days) is
+tests/test_failure_injection.py.
 """
 
 from __future__ import annotations
@@ -14,49 +15,21 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from lake_builder import write_events, write_partition, write_readings, write_registries
+from lake_builder import (
+    T0,
+    event,
+    reading,
+    write_events,
+    write_partition,
+    write_readings,
+    write_registry_snapshot,
+)
 
-from access_analytics.dbt_runner import DbtError, run_dbt
+from access_analytics.dbt_runner import run_dbt
 
-T0 = dt.datetime(2026, 3, 2, 8, 0, 0)
-VIN = "5YJ3E1EA7KF000001"
-FOB = "fob-0001"
 FIVE_MINUTES = dt.timedelta(minutes=5)
 THIRTY_DAYS = dt.timedelta(days=30)
 MICROSECOND = dt.timedelta(microseconds=1)
-
-
-def event(n: int, **overrides) -> dict:
-    """A valid event (n makes the id unique); overrides break one thing at a time."""
-    row = {
-        "event_id": f"{n:032x}",
-        "vin": VIN,
-        "event_at": T0 + dt.timedelta(seconds=n),
-        "received_at": T0 + dt.timedelta(seconds=n, minutes=1),
-        "event_type": "key_detected",
-        "key_id": "phone-0001",
-        "key_type": "phone",
-        "radio": "ble",
-        "rssi_dbm": -60,
-        "firmware_version": "2026.8.1",
-    }
-    row.update(overrides)
-    return row
-
-
-def reading(n: int, **overrides) -> dict:
-    row = {
-        "reading_id": f"{n:032x}",
-        "vin": VIN,
-        "fob_id": FOB,
-        "read_at": T0 + dt.timedelta(seconds=n),
-        "received_at": T0 + dt.timedelta(seconds=n, minutes=1),
-        "voltage_mv": 3000,
-        "temperature_c": 20.0,
-        "firmware_version": "2026.8.1",
-    }
-    row.update(overrides)
-    return row
 
 
 # Each case: (case name, row, expected quarantine reason or None when the row is valid).
@@ -133,26 +106,6 @@ READING_CASES = [
     ("missing_and_malformed", reading(16, fob_id=None, vin="bad"), "missing_required"),
     ("malformed_and_range", reading(17, reading_id="x", voltage_mv=5000), "malformed_id"),
 ]
-
-
-def write_registry_snapshot(lake: Path) -> None:
-    write_registries(
-        lake,
-        dt.date(2026, 3, 1),
-        vehicles=[
-            {
-                "vin": VIN,
-                "model": "Model 3",
-                "access_hw": "ble",
-                "region": "EU",
-                "delivered_on": dt.date(2025, 1, 1),
-            }
-        ],
-        keys=[{"key_id": "phone-0001", "vin": VIN, "key_type": "phone", "paired_at": T0}],
-        releases=[
-            {"version": "2026.8.1", "released_on": dt.date(2026, 2, 20), "channel": "production"}
-        ],
-    )
 
 
 def write_cases(lake: Path) -> None:
@@ -300,170 +253,3 @@ def test_every_raw_row_is_accounted_for(staged, tmp_path):
             """
         ).fetchone()[0]
         assert lake_rows == accounted > 0
-
-
-# --- a lake that does not match the contract stops the build --------------------------
-
-
-@pytest.fixture
-def good_lake(tmp_path) -> Path:
-    lake = tmp_path / "lake"
-    write_registry_snapshot(lake)
-    write_events(lake, [event(1), event(2)])
-    write_readings(lake, [reading(1)])
-    return lake
-
-
-def build_error(lake: Path, tmp_path: Path, select: str = "staging") -> str:
-    with pytest.raises(DbtError) as failure:
-        run_dbt(
-            ["build", "--select", select],
-            lake=lake,
-            warehouse=tmp_path / "wh.duckdb",
-            target_path=tmp_path / "target",
-        )
-    return str(failure.value)
-
-
-def build_staging(lake: Path, tmp_path: Path) -> Path:
-    """Build and test staging on the lake (it must pass); return the warehouse."""
-    warehouse = tmp_path / "wh.duckdb"
-    run_dbt(["build", "--select", "staging"], lake=lake, warehouse=warehouse, target_path=tmp_path)
-    return warehouse
-
-
-def test_a_missing_lake_names_the_table(tmp_path):
-    message = build_error(tmp_path / "no-such-lake", tmp_path)
-    assert "raw table" in message
-    assert "no files under" in message
-
-
-def test_a_corrupt_parquet_file_names_the_file(good_lake, tmp_path):
-    folder = good_lake / "raw" / "access_events" / "ingest_date=2026-03-02"
-    (folder / "broken.parquet").write_bytes(b"PAR1 this is not a parquet file")
-    message = build_error(good_lake, tmp_path)
-    assert "broken.parquet" in message
-    assert "base_raw__access_events" in message
-
-
-def test_a_renamed_column_names_the_table_file_and_column(good_lake, tmp_path):
-    import pyarrow as pa
-    from lake_builder import SCHEMAS
-
-    schema = SCHEMAS["fob_battery_readings"]
-    renamed = schema.set(schema.get_field_index("voltage_mv"), pa.field("voltage", pa.int16()))
-    row = reading(7)
-    row["voltage"] = row.pop("voltage_mv")
-    write_partition(
-        good_lake, "fob_battery_readings", T0.date(), [row], "renamed.parquet", schema=renamed
-    )
-    message = build_error(good_lake, tmp_path)
-    assert "raw table fob_battery_readings" in message
-    assert "renamed.parquet" in message
-    assert "column voltage_mv is missing (expected smallint)" in message
-
-
-def test_a_missing_registry_table_names_it(good_lake, tmp_path):
-    import shutil
-
-    shutil.rmtree(good_lake / "raw" / "keys")
-    message = build_error(good_lake, tmp_path)
-    assert "raw table keys" in message
-
-
-def test_conservation_fails_when_a_kept_row_disappears(good_lake, tmp_path):
-    warehouse = build_staging(good_lake, tmp_path)
-    with duckdb.connect(str(warehouse)) as connection:
-        connection.execute(
-            "delete from staging.base_raw__access_events"
-            " where event_id = ? and row_status = 'kept'",
-            [f"{1:032x}"],
-        )
-    with pytest.raises(DbtError) as failure:
-        run_dbt(
-            ["test", "--select", "test_name:conservation_of_rows"],
-            lake=good_lake,
-            warehouse=warehouse,
-            target_path=tmp_path / "target",
-        )
-    assert "conservation_of_rows" in str(failure.value)
-
-
-def test_every_file_outside_the_layout_is_named_on_its_own_line(good_lake, tmp_path):
-    table = good_lake / "raw" / "access_events"
-    (table / "at-the-root.parquet").write_bytes(b"x")
-    nested = table / "ingest_date=2026-03-02" / "nested"
-    nested.mkdir()
-    (nested / "deeper.parquet").write_bytes(b"x")
-    (table / "ingest_date=2026-03-02" / "SHOUTING.PARQUET").write_bytes(b"x")
-    (table / "ingest_date=2026-13-45").mkdir()
-    (table / "ingest_date=2026-13-45" / "part.parquet").write_bytes(b"x")
-    message = build_error(good_lake, tmp_path)
-    assert "raw table access_events: 4 file(s) outside the layout" in message
-    for line in (
-        "at-the-root.parquet: not directly in a partition folder",
-        "nested/deeper.parquet: not directly in a partition folder",
-        "SHOUTING.PARQUET: not a <name>.parquet file",
-        "ingest_date=2026-13-45 is not a valid date",
-    ):
-        assert line in message
-
-
-def test_a_column_stored_with_another_type_names_file_column_and_both_types(good_lake, tmp_path):
-    import pyarrow as pa
-    from lake_builder import SCHEMAS
-
-    schema = SCHEMAS["access_events"]
-    as_text = schema.set(schema.get_field_index("event_at"), pa.field("event_at", pa.string()))
-    row = event(9)
-    row["event_at"] = str(row["event_at"])
-    write_partition(good_lake, "access_events", T0.date(), [row], "text-time.parquet", as_text)
-    message = build_error(good_lake, tmp_path)
-    assert "text-time.parquet: column event_at expected timestamp, found varchar" in message
-
-
-def test_a_narrower_integer_is_accepted_and_an_extra_column_is_read_past(good_lake, tmp_path):
-    import pyarrow as pa
-    from lake_builder import SCHEMAS
-
-    schema = SCHEMAS["access_events"]
-    narrow = schema.set(schema.get_field_index("rssi_dbm"), pa.field("rssi_dbm", pa.int8()))
-    extra = narrow.append(pa.field("antenna", pa.string()))
-    row = event(9) | {"antenna": "front"}
-    write_partition(good_lake, "access_events", T0.date(), [row], "narrow.parquet", extra)
-    warehouse = build_staging(good_lake, tmp_path)
-    with duckdb.connect(str(warehouse), read_only=True) as connection:
-        kept = connection.execute(
-            "select rssi_dbm from staging.stg_raw__access_events where event_id = ?",
-            [f"{9:032x}"],
-        ).fetchone()
-    assert kept == (-60,)
-
-
-def test_a_day_without_files_is_a_missing_row_and_a_warning_or_an_error(good_lake, tmp_path):
-    later = T0 + dt.timedelta(days=2)
-    write_events(good_lake, [event(30, event_at=later, received_at=later)], "two-days-on.parquet")
-    completed = run_dbt(
-        ["build"], lake=good_lake, warehouse=tmp_path / "wh.duckdb", target_path=tmp_path / "t"
-    )
-    assert "WARN" in completed.stdout and "no_missing_ingest_day" in completed.stdout
-    with duckdb.connect(str(tmp_path / "wh.duckdb"), read_only=True) as connection:
-        missing = connection.execute(
-            "select table_name, ingest_date, rows_read from marts.mart_data_quality_daily"
-            " where is_missing_day"
-        ).fetchall()
-    assert missing == [("access_events", (T0 + dt.timedelta(days=1)).date(), 0)]
-    with pytest.raises(DbtError) as failure:
-        run_dbt(
-            [
-                "test",
-                "--select",
-                "no_missing_ingest_day",
-                "--vars",
-                "{missing_ingest_day_severity: error}",
-            ],
-            lake=good_lake,
-            warehouse=tmp_path / "wh.duckdb",
-            target_path=tmp_path / "t",
-        )
-    assert "no_missing_ingest_day" in str(failure.value)

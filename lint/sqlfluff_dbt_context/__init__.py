@@ -11,6 +11,8 @@ lint build sees it (the `lint` target: an empty in-memory DuckDB):
 - `var()` reads `dbt_project.yml` vars, overridden by `.sqlfluff`'s
   `[sqlfluff:templater:dbt:context]` (one statement for both templaters);
 - `is_incremental()` is false and `execute` true, as in a first build;
+- `source('raw', ...)` renders as dbt-duckdb renders it: the source's
+  external_location (models/staging/_staging__sources.yml) for that table;
 - `env_var()` without a default and `exceptions.raise_compiler_error` fail the
   render, so a model that would not compile is a lint error, never a skip.
 
@@ -68,6 +70,26 @@ def var(name, default=_MISSING):
 
 def is_incremental():
     return False
+
+
+_SOURCES_FILE = _ROOT / "models" / "staging" / "_staging__sources.yml"
+
+
+class _SourceRelation(str):
+    """A source relation as dbt-duckdb renders it; `render()` gives the same text."""
+
+    def render(self):
+        return str(self)
+
+
+def source(source_name, table_name):
+    document = yaml.safe_load(_SOURCES_FILE.read_text())
+    found = [s for s in document["sources"] if s["name"] == source_name]
+    if not found:
+        raise LintCompilationError(f"source '{source_name}' is not defined in {_SOURCES_FILE.name}")
+    location = found[0]["config"]["meta"]["external_location"]
+    rendered = jinja2.Template(location).render(env_var=env_var)
+    return _SourceRelation(rendered.replace("{name}", table_name))
 
 
 def run_query(sql):

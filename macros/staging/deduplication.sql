@@ -61,10 +61,13 @@
     The body of a base_raw__<table> model: every raw row of a telemetry table
     in the ingest window, read once, typed to the contract, with its source
     file and row, its quarantine reason and its row_status. `id_column`
-    identifies copies of the same row.
+    identifies copies of the same row. Before any row is read, the lake is
+    checked against the contract and every file of the window is decoded
+    (assert_raw_table_matches_contract), so the files checked are the files read.
 -#}
 {% macro raw_telemetry_rows(table_name, id_column) -%}
     {%- set cutoff = access_analytics.incremental_ingest_cutoff() -%}
+    {%- do access_analytics.assert_raw_table_matches_contract(table_name, partitions_read=cutoff or 'all') -%}
 with
 
 source as (

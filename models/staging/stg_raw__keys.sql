@@ -1,4 +1,4 @@
-{{ access_analytics.assert_raw_table_matches_contract('keys') }}
+{{ access_analytics.assert_raw_table_matches_contract('keys', partitions_read='newest') }}
 
 {#- The key registry as of its newest snapshot. -#}
 

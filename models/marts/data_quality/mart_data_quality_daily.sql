@@ -3,8 +3,10 @@
     what became of it (kept, duplicate dropped, quarantined), and over the
     kept rows their lateness, freshness and firmware versions missing from
     the registry. rows_read = rows_kept + duplicates_dropped + rows_quarantined
-    by construction; the staging conservation test checks it against a count
-    of the raw table itself. A day between a table's first and newest ingest
+    by construction; the staging conservation test checks it, file by file,
+    against the lake's inventory (stg_raw__lake_files). Which days exist comes
+    from that inventory, not from the rows: a day whose files hold no rows is
+    present with 0 rows, and a day between a table's first and newest ingest
     day that has no file at all is a row too, with 0 rows and is_missing_day.
 -#}
 
@@ -13,6 +15,8 @@ with
 raw_rows as (select * from {{ ref('int_raw_rows_unioned') }}),
 
 releases as (select * from {{ ref('stg_raw__firmware_releases') }}),
+
+lake_files as (select * from {{ ref('stg_raw__lake_files') }}),
 
 classified as (
 
@@ -30,13 +34,22 @@ classified as (
 
 ),
 
+present_days as (
+
+    select distinct
+        table_name,
+        ingest_date
+    from lake_files
+
+),
+
 ingest_bounds as (
 
     select
         table_name,
         min(ingest_date) as first_ingest_date,
         max(ingest_date) as newest_ingest_date
-    from raw_rows
+    from present_days
     group by table_name
 
 ),
@@ -93,8 +106,12 @@ final as (
         {{ access_analytics.safe_ratio('daily.rows_late_24h', 'daily.rows_kept') }} as late_24h_share,
         daily.max_received_at,
         coalesce(daily.unknown_firmware_rows, 0) as unknown_firmware_rows,
-        daily.table_name is null as is_missing_day
+        present_days.table_name is null as is_missing_day
     from expected_days
+    left join present_days
+        on
+            expected_days.table_name = present_days.table_name
+            and expected_days.ingest_date = present_days.ingest_date
     left join daily
         on
             expected_days.table_name = daily.table_name
