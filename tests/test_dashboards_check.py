@@ -72,6 +72,25 @@ def check(copy: Path, manifest: Path) -> list[str]:
     return run_check(copy / "dashboards", manifest, copy / "exposures.yml")
 
 
+def rename_column(model: str, column: str, new_name: str):
+    """A manifest edit: the model's column gets another name."""
+
+    def rename(nodes):
+        node = next(n for n in nodes.values() if n["name"] == model)
+        node["columns"][new_name] = node["columns"].pop(column)
+
+    return rename
+
+
+def drop_model(model: str):
+    """A manifest edit: the model is gone."""
+
+    def drop(nodes):
+        del nodes[next(k for k, n in nodes.items() if n["name"] == model)]
+
+    return drop
+
+
 def test_the_dashboards_match_the_dbt_marts_and_exposures(manifest):
     assert run_check(settings.DASHBOARDS_DIR, manifest, settings.EXPOSURES_FILE) == []
 
@@ -86,35 +105,28 @@ def test_one_exposure_per_dashboard_depends_on_its_marts(manifest):
         assert all(n.startswith("model.") for n in exposure["depends_on"]["nodes"])
 
 
-def test_a_renamed_mart_column_fails_with_the_dataset_and_column(manifest, copy, tmp_path):
-    def rename(nodes):
-        node = next(n for n in nodes.values() if n["name"] == "mart_unlock_daily_by_slice")
-        node["columns"]["latency_p95"] = node["columns"].pop("latency_p95_ms")
-
-    problems = check(copy, edit_manifest(manifest, tmp_path, rename))
-    assert (
-        "datasets/access_warehouse/mart_unlock_daily_by_slice.yaml: columns: 'latency_p95_ms' "
-        "is not a column of mart_unlock_daily_by_slice"
-    ) in problems
-
-
-def test_a_missing_mart_fails_with_the_dataset(manifest, copy, tmp_path):
-    def drop(nodes):
-        key = next(k for k, n in nodes.items() if n["name"] == "mart_card_taps_daily_by_slice")
-        del nodes[key]
-
-    problems = check(copy, edit_manifest(manifest, tmp_path, drop))
-    assert (
-        "datasets/access_warehouse/mart_card_taps_daily_by_slice.yaml: table_name: "
-        "'mart_card_taps_daily_by_slice' is not a model of the marts schema"
-    ) in problems
+@pytest.mark.parametrize(
+    ("edit", "problem"),
+    [
+        (
+            rename_column("mart_unlock_daily_by_slice", "latency_p95_ms", "latency_p95"),
+            "datasets/access_warehouse/mart_unlock_daily_by_slice.yaml: columns: "
+            "'latency_p95_ms' is not a column of mart_unlock_daily_by_slice",
+        ),
+        (
+            drop_model("mart_card_taps_daily_by_slice"),
+            "datasets/access_warehouse/mart_card_taps_daily_by_slice.yaml: table_name: "
+            "'mart_card_taps_daily_by_slice' is not a model of the marts schema",
+        ),
+    ],
+    ids=["renamed-column", "missing-mart"],
+)
+def test_a_changed_mart_fails_with_the_dataset(manifest, copy, tmp_path, edit, problem):
+    assert problem in check(copy, edit_manifest(manifest, tmp_path, edit))
 
 
 def test_the_cli_fails_on_a_broken_copy_with_a_clear_message(manifest, copy, tmp_path):
-    def rename(nodes):
-        node = next(n for n in nodes.values() if n["name"] == "mart_walkaway_daily_by_slice")
-        node["columns"]["reliability"] = node["columns"].pop("locked")
-
+    rename = rename_column("mart_walkaway_daily_by_slice", "locked", "reliability")
     broken = edit_manifest(manifest, tmp_path, rename)
     result = CliRunner().invoke(
         dashboards_app,
