@@ -4,21 +4,11 @@
     keys registry).
 -#}
 
-with
-
-keys as (select * from {{ ref('stg_raw__keys') }}),
-
-final as (
-
-    select
-        key_id,
-        {{ access_analytics.pseudonym('key_id') }} as key_key,
-        vin,
-        {{ access_analytics.pseudonym('vin') }} as vehicle_key,
-        key_type,
-        cell_lot
-    from keys
-
-)
-
-select * from final
+select
+    key_id,
+    {{ access_analytics.pseudonym('key_id') }} as key_key,
+    vin,
+    {{ access_analytics.pseudonym('vin') }} as vehicle_key,
+    key_type,
+    cell_lot
+from {{ ref('stg_raw__keys') }}

@@ -4,21 +4,11 @@
     only carry vehicle_key).
 -#}
 
-with
-
-vehicles as (select * from {{ ref('stg_raw__vehicles') }}),
-
-final as (
-
-    select
-        vin,
-        {{ access_analytics.pseudonym('vin') }} as vehicle_key,
-        model,
-        region,
-        access_hw,
-        delivered_on
-    from vehicles
-
-)
-
-select * from final
+select
+    vin,
+    {{ access_analytics.pseudonym('vin') }} as vehicle_key,
+    model,
+    region,
+    access_hw,
+    delivered_on
+from {{ ref('stg_raw__vehicles') }}

@@ -4,20 +4,10 @@
     access can be granted to the engineers allowed to re-identify vehicles.
 -#}
 
-with
-
-vehicles as (select * from {{ ref('int_vehicles_pseudonymized') }}),
-
-final as (
-
-    select
-        vehicle_key,
-        vin,
-        model,
-        region,
-        access_hw
-    from vehicles
-
-)
-
-select * from final
+select
+    vehicle_key,
+    vin,
+    model,
+    region,
+    access_hw
+from {{ ref('int_vehicles_pseudonymized') }}

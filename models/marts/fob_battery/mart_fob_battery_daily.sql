@@ -4,23 +4,13 @@
     computed once, in mart_fob_battery_daily_by_slice.
 -#}
 
-with
-
-sliced as (select * from {{ ref('mart_fob_battery_daily_by_slice') }}),
-
-final as (
-
-    select
-        metric_date,
-        fobs_reporting,
-        voltage_comp_mv_median,
-        fobs_below_2700,
-        share_below_2700,
-        is_complete_day
-    from sliced
-    where
-        {{ access_analytics.is_fleet_row(['model', 'region', 'cell_lot']) }}
-
-)
-
-select * from final
+select
+    metric_date,
+    fobs_reporting,
+    voltage_comp_mv_median,
+    fobs_below_2700,
+    share_below_2700,
+    is_complete_day
+from {{ ref('mart_fob_battery_daily_by_slice') }}
+where
+    {{ access_analytics.is_fleet_row(['model', 'region', 'cell_lot']) }}

@@ -4,30 +4,20 @@
     computed once, in mart_unlock_daily_by_slice.
 -#}
 
-with
-
-sliced as (select * from {{ ref('mart_unlock_daily_by_slice') }}),
-
-final as (
-
-    select
-        metric_date,
-        attempts,
-        unlocked,
-        handle_waits,
-        unlock_success_rate,
-        success_rate_ci_low,
-        success_rate_ci_high,
-        latency_p50_ms,
-        latency_p90_ms,
-        latency_p95_ms,
-        latency_p99_ms,
-        handle_wait_rate,
-        is_complete_day
-    from sliced
-    where
-        {{ access_analytics.is_fleet_row(access_analytics.session_slice_dimensions()) }}
-
-)
-
-select * from final
+select
+    metric_date,
+    attempts,
+    unlocked,
+    handle_waits,
+    unlock_success_rate,
+    success_rate_ci_low,
+    success_rate_ci_high,
+    latency_p50_ms,
+    latency_p90_ms,
+    latency_p95_ms,
+    latency_p99_ms,
+    handle_wait_rate,
+    is_complete_day
+from {{ ref('mart_unlock_daily_by_slice') }}
+where
+    {{ access_analytics.is_fleet_row(access_analytics.session_slice_dimensions()) }}
