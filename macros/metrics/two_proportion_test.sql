@@ -1,7 +1,8 @@
 {#-
-    Two-sided p-value of the pooled two-proportion z-test of firmware release
-    health: x1 successes of n1 against x2 of n2.
-    Null when a denominator is 0 or the pooled proportion is 0 or 1.
+    The pooled two-proportion z-test of firmware release health: x1 successes
+    of n1 against x2 of n2. The z statistic is null when a denominator is 0 or
+    the pooled proportion is 0 or 1; its two-sided p-value is
+    normal_two_sided_p(z), computed from a column that holds z.
 
     p = erfc(|z| / sqrt(2)). Neither engine offers the same erfc (DuckDB has
     none), so one closed-form approximation is used on both, which keeps the
@@ -9,9 +10,6 @@
     Recipes (section 6.2, "erfcc"), whose fractional error is below 1.2e-7 over
     the whole range, so even tiny p-values keep their leading digits.
 -#}
-{% macro two_proportion_p_value(x1, n1, x2, n2) -%}
-    {{ access_analytics.normal_two_sided_p(access_analytics.two_proportion_z(x1, n1, x2, n2)) }}
-{%- endmacro %}
 
 {#- The pooled z statistic, null where the test is undefined (see above). -#}
 {% macro two_proportion_z(x1, n1, x2, n2) -%}
@@ -34,14 +32,17 @@
 {%- endmacro %}
 
 {#- Two-sided p-value of a standard normal statistic z (null stays null). -#}
-{#- The fit overshoots 1 by 3e-8 at z = 0, hence the clamp (a case, because
-    least() skips nulls on DuckDB but not on Trino). -#}
+{#- The fit overshoots 1 by 3e-8 at z = 0, hence the clamp. least() skips
+    nulls on DuckDB but not on Trino, so a null z is handled first; erfc is
+    written once: it repeats its argument twelve times, so pass a column. -#}
 {% macro normal_two_sided_p(z) -%}
-    {%- set p = access_analytics.erfc('abs(' ~ z ~ ') / sqrt(2.0)') -%}
-    case when {{ p }} > 1 then cast(1 as double) else {{ p }} end
+    case
+        when {{ z }} is not null
+            then least({{ access_analytics.erfc('abs(' ~ z ~ ') / sqrt(2.0)') }}, cast(1 as double))
+    end
 {%- endmacro %}
 
-{#- Complementary error function for x >= 0 (see two_proportion_p_value). -#}
+{#- Complementary error function for x >= 0 (see the top of this file). -#}
 {% macro erfc(x) -%}
     {%- set t = '(1.0 / (1.0 + 0.5 * (' ~ x ~ ')))' -%}
     (
