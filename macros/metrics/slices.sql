@@ -31,11 +31,20 @@
     {%- endfor %}
 {%- endmacro %}
 
-{#- True on the row of a cube that rolls every dimension up: the whole fleet. -#}
-{% macro is_fleet_row(dimensions) -%}
-    {%- for dimension in dimensions -%}
-        {{ dimension }} = 'All'{{ '\n        and ' if not loop.last }}
-    {%- endfor -%}
+{#-
+    The rows of a daily cube that roll every dimension up ('All'): the whole
+    fleet, one row a day. A derived table, for a fleet mart's from clause, so
+    the metrics are computed once, in the cube.
+-#}
+{% macro fleet_rows(cube_relation, dimensions) -%}
+    (
+        select *
+        from {{ cube_relation }}
+        where
+            {%- for dimension in dimensions %}
+            {{ 'and ' if not loop.first }}{{ dimension }} = 'All'
+            {%- endfor %}
+    )
 {%- endmacro %}
 
 {#- `relation.d,` for each dimension: a select-list prefix that carries a cube's dimensions on. -#}
@@ -43,4 +52,21 @@
     {%- for dimension in dimensions %}
         {{ relation }}.{{ dimension }},
     {%- endfor %}
+{%- endmacro %}
+
+{#-
+    The rows of a daily cube (`cube_cte`, by metric_date) with is_complete_day:
+    whether that day of the raw table they count is complete
+    (docs/metrics.md#complete-days); false for a day int_complete_days does not
+    list. A CTE body: the model imports int_complete_days as `complete_days`.
+-#}
+{% macro with_complete_day(cube_cte, table_name) -%}
+    select
+        {{ cube_cte }}.*,
+        coalesce(complete_days.is_complete_day, false) as is_complete_day
+    from {{ cube_cte }}
+    left join complete_days
+        on
+            complete_days.table_name = '{{ table_name }}'
+            and {{ cube_cte }}.metric_date = complete_days.metric_date
 {%- endmacro %}

@@ -11,6 +11,4 @@ select
     fobs_below_2700,
     share_below_2700,
     is_complete_day
-from {{ ref('mart_fob_battery_daily_by_slice') }}
-where
-    {{ access_analytics.is_fleet_row(['model', 'region', 'cell_lot']) }}
+from {{ access_analytics.fleet_rows(ref('mart_fob_battery_daily_by_slice'), ['model', 'region', 'cell_lot']) }}

@@ -61,14 +61,7 @@ sliced as (
 
 sliced_days as (
 
-    select
-        sliced.*,
-        coalesce(complete_days.is_complete_day, false) as is_complete_day
-    from sliced
-    left join complete_days
-        on
-            complete_days.table_name = 'fob_battery_readings'
-            and sliced.metric_date = complete_days.metric_date
+    {{ access_analytics.with_complete_day('sliced', 'fob_battery_readings') }}
 
 ),
 

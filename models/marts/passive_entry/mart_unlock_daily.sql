@@ -18,6 +18,4 @@ select
     latency_p99_ms,
     handle_wait_rate,
     is_complete_day
-from {{ ref('mart_unlock_daily_by_slice') }}
-where
-    {{ access_analytics.is_fleet_row(access_analytics.session_slice_dimensions()) }}
+from {{ access_analytics.fleet_rows(ref('mart_unlock_daily_by_slice'), access_analytics.session_slice_dimensions()) }}

@@ -48,31 +48,33 @@ sliced as (
 
 ),
 
+sliced_days as (
+
+    {{ access_analytics.with_complete_day('sliced', 'access_events') }}
+
+),
+
 final as (
 
     select
-        sliced.metric_date,
-        {{ access_analytics.dimension_columns(dimensions, 'sliced') }}
-        sliced.attempts,
-        sliced.unlocked,
-        sliced.handle_waits,
-        {{ access_analytics.safe_ratio('sliced.unlocked', 'sliced.attempts') }} as unlock_success_rate,
-        {{ access_analytics.wilson_low('sliced.unlocked', 'sliced.attempts', 'thresholds.wilson_z') }}
+        sliced_days.metric_date,
+        {{ access_analytics.dimension_columns(dimensions, 'sliced_days') }}
+        sliced_days.attempts,
+        sliced_days.unlocked,
+        sliced_days.handle_waits,
+        {{ access_analytics.safe_ratio('sliced_days.unlocked', 'sliced_days.attempts') }} as unlock_success_rate,
+        {{ access_analytics.wilson_low('sliced_days.unlocked', 'sliced_days.attempts', 'thresholds.wilson_z') }}
             as success_rate_ci_low,
-        {{ access_analytics.wilson_high('sliced.unlocked', 'sliced.attempts', 'thresholds.wilson_z') }}
+        {{ access_analytics.wilson_high('sliced_days.unlocked', 'sliced_days.attempts', 'thresholds.wilson_z') }}
             as success_rate_ci_high,
-        cast(sliced.latency_p50_ms as double) as latency_p50_ms,
-        cast(sliced.latency_p90_ms as double) as latency_p90_ms,
-        cast(sliced.latency_p95_ms as double) as latency_p95_ms,
-        cast(sliced.latency_p99_ms as double) as latency_p99_ms,
-        {{ access_analytics.safe_ratio('sliced.handle_waits', 'sliced.attempts') }} as handle_wait_rate,
-        coalesce(complete_days.is_complete_day, false) as is_complete_day
-    from sliced
+        cast(sliced_days.latency_p50_ms as double) as latency_p50_ms,
+        cast(sliced_days.latency_p90_ms as double) as latency_p90_ms,
+        cast(sliced_days.latency_p95_ms as double) as latency_p95_ms,
+        cast(sliced_days.latency_p99_ms as double) as latency_p99_ms,
+        {{ access_analytics.safe_ratio('sliced_days.handle_waits', 'sliced_days.attempts') }} as handle_wait_rate,
+        sliced_days.is_complete_day
+    from sliced_days
     cross join thresholds
-    left join complete_days
-        on
-            complete_days.table_name = 'access_events'
-            and sliced.metric_date = complete_days.metric_date
 
 )
 

@@ -33,6 +33,4 @@ select
     time_to_lock_p50_ms,
     time_to_lock_p95_ms,
     is_complete_day
-from {{ ref('mart_walkaway_daily_by_slice') }}
-where
-    {{ access_analytics.is_fleet_row(access_analytics.session_slice_dimensions()) }}
+from {{ access_analytics.fleet_rows(ref('mart_walkaway_daily_by_slice'), access_analytics.session_slice_dimensions()) }}

@@ -55,41 +55,43 @@ sliced as (
 
 ),
 
+sliced_days as (
+
+    {{ access_analytics.with_complete_day('sliced', 'access_events') }}
+
+),
+
 final as (
 
     select
-        sliced.metric_date,
-        {{ access_analytics.dimension_columns(dimensions, 'sliced') }}
-        sliced.episodes,
-        sliced.eligible_episodes,
-        sliced.locked,
-        sliced.locked_late,
-        sliced.manual_lock,
-        sliced.suppressed,
-        sliced.not_locked,
-        sliced.suppressed_key_inside,
-        sliced.suppressed_door_ajar,
-        sliced.suppressed_home_exclusion,
-        sliced.suppressed_feature_disabled,
-        {{ access_analytics.safe_ratio('sliced.locked', 'sliced.eligible_episodes') }}
+        sliced_days.metric_date,
+        {{ access_analytics.dimension_columns(dimensions, 'sliced_days') }}
+        sliced_days.episodes,
+        sliced_days.eligible_episodes,
+        sliced_days.locked,
+        sliced_days.locked_late,
+        sliced_days.manual_lock,
+        sliced_days.suppressed,
+        sliced_days.not_locked,
+        sliced_days.suppressed_key_inside,
+        sliced_days.suppressed_door_ajar,
+        sliced_days.suppressed_home_exclusion,
+        sliced_days.suppressed_feature_disabled,
+        {{ access_analytics.safe_ratio('sliced_days.locked', 'sliced_days.eligible_episodes') }}
             as walkaway_reliability,
-        {{ access_analytics.wilson_low('sliced.locked', 'sliced.eligible_episodes', 'thresholds.wilson_z') }}
+        {{ access_analytics.wilson_low('sliced_days.locked', 'sliced_days.eligible_episodes', 'thresholds.wilson_z') }}
             as reliability_ci_low,
-        {{ access_analytics.wilson_high('sliced.locked', 'sliced.eligible_episodes', 'thresholds.wilson_z') }}
+        {{ access_analytics.wilson_high('sliced_days.locked', 'sliced_days.eligible_episodes', 'thresholds.wilson_z') }}
             as reliability_ci_high,
         case
-            when sliced.eligible_episodes > 0
-                then cast(sliced.not_locked as double) * 10000 / sliced.eligible_episodes
+            when sliced_days.eligible_episodes > 0
+                then cast(sliced_days.not_locked as double) * 10000 / sliced_days.eligible_episodes
         end as left_unlocked_per_10k,
-        cast(sliced.time_to_lock_p50_ms as double) as time_to_lock_p50_ms,
-        cast(sliced.time_to_lock_p95_ms as double) as time_to_lock_p95_ms,
-        coalesce(complete_days.is_complete_day, false) as is_complete_day
-    from sliced
+        cast(sliced_days.time_to_lock_p50_ms as double) as time_to_lock_p50_ms,
+        cast(sliced_days.time_to_lock_p95_ms as double) as time_to_lock_p95_ms,
+        sliced_days.is_complete_day
+    from sliced_days
     cross join thresholds
-    left join complete_days
-        on
-            complete_days.table_name = 'access_events'
-            and sliced.metric_date = complete_days.metric_date
 
 )
 
