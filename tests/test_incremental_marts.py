@@ -68,6 +68,15 @@ def at(day: int, clock: str) -> dt.datetime:
     return dt.datetime.combine(START + dt.timedelta(days=day), dt.time.fromisoformat(clock))
 
 
+def plant_event(lake: Path, schema: pa.Schema, file_name: str, **columns: object) -> None:
+    """One hand-made access event (firmware 2026.1.0, other columns null unless given) in a
+    file of its own, in the ingest partition of its received_at."""
+    row = dict.fromkeys(schema.names) | {"firmware_version": "2026.1.0"} | columns
+    folder = lake / "raw" / "access_events" / f"ingest_date={row['received_at'].date()}"
+    folder.mkdir(parents=True, exist_ok=True)
+    pq.write_table(pa.Table.from_pylist([row], schema=schema), folder / file_name)
+
+
 def plant_late_sessions(lake: Path) -> None:
     """Hand-made sessions whose deciding event arrives days late, across midnight.
 
@@ -89,23 +98,20 @@ def plant_late_sessions(lake: Path) -> None:
         (at(6, "10:00:20"), at(6, "10:00:22"), "door_unlocked", "passive"),
         (at(6, "10:00:05"), at(13, "07:00:00"), "unlock_zone_entered", None),
     ]
+    phone_key = {"key_id": "f" * 32, "key_type": "phone", "radio": "ble", "rssi_dbm": -60}
     for number, (event_at, received_at, event_type, lock_source) in enumerate(planted):
-        row = {name: None for name in schema.names}
-        row.update(
+        starts_a_session = event_type in ("unlock_zone_entered", "lock_zone_exited")
+        plant_event(
+            lake,
+            schema,
+            f"planted-{number}.parquet",
             event_id=f"{number:032x}",
             vin=vin,
             event_at=event_at,
             received_at=received_at,
             event_type=event_type,
             lock_source=lock_source,
-            firmware_version="2026.1.0",
-        )
-        if event_type in ("unlock_zone_entered", "lock_zone_exited"):
-            row.update(key_id="f" * 32, key_type="phone", radio="ble", rssi_dbm=-60)
-        folder = lake / "raw" / "access_events" / f"ingest_date={received_at.date()}"
-        folder.mkdir(parents=True, exist_ok=True)
-        pq.write_table(
-            pa.Table.from_pylist([row], schema=schema), folder / f"planted-{number}.parquet"
+            **(phone_key if starts_a_session else {}),
         )
 
 
@@ -127,23 +133,19 @@ def plant_late_lock_state(lake: Path) -> None:
         (PLANTED_TAP, at(8, "12:00:00"), at(8, "12:00:04"), "nfc_tapped", None),
         ("e" * 32, at(5, "09:00:00"), at(12, "08:00:00"), "door_locked", "app"),
     ]
+    card = {"key_id": "a" * 32, "key_type": "card", "radio": "nfc"}
     for event_id, event_at, received_at, event_type, lock_source in planted:
-        row = {name: None for name in schema.names}
-        row.update(
+        plant_event(
+            lake,
+            schema,
+            f"planted-{event_id[:4]}.parquet",
             event_id=event_id,
             vin=PLANTED_VIN,
             event_at=event_at,
             received_at=received_at,
             event_type=event_type,
             lock_source=lock_source,
-            firmware_version="2026.1.0",
-        )
-        if event_type == "nfc_tapped":
-            row.update(key_id="a" * 32, key_type="card", radio="nfc")
-        folder = lake / "raw" / "access_events" / f"ingest_date={received_at.date()}"
-        folder.mkdir(parents=True, exist_ok=True)
-        pq.write_table(
-            pa.Table.from_pylist([row], schema=schema), folder / f"planted-{event_id[:4]}.parquet"
+            **(card if event_type == "nfc_tapped" else {}),
         )
 
 
