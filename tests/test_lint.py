@@ -63,15 +63,49 @@ def test_hook_lints_the_models_that_need_the_pseudonym_key_without_it():
     assert completed.returncode == 0, output
 
 
+def test_hook_renders_the_raw_contract_into_the_staging_models():
+    """The contract macros read graph.sources: the hook must see the real select lists.
+
+    Without the contract's columns these models render `select , ingest_date` and
+    every one of them fails to parse; with them they lint clean.
+    """
+    contract_models = sorted(
+        str(path.relative_to(REPO))
+        for path in (REPO / "models" / "staging").rglob("*.sql")
+        if re.search(
+            r"access_analytics\.(raw_rows_with_status|typed_raw_columns)", path.read_text()
+        )
+    )
+    assert len(contract_models) >= 6, contract_models
+    completed = _run_hook(contract_models)
+    assert completed.returncode == 0, _output(completed)
+    sources = yaml.safe_load((REPO / "models/staging/_staging__sources.yml").read_text())
+    access_events = next(t for t in sources["sources"][0]["tables"] if t["name"] == "access_events")
+    rendered = _run(
+        [
+            str(REPO / ".venv/bin/sqlfluff"),
+            "render",
+            "--templater",
+            "jinja",
+            "models/staging/stg_raw__access_events_quarantine.sql",
+        ],
+        REPO,
+    ).stdout
+    for column in access_events["columns"]:
+        assert re.search(rf"^\s+{column['name']},$", rendered, re.MULTILINE), (column, rendered)
+
+
 @pytest.fixture
 def probe_project(tmp_path: Path) -> Path:
-    """The project's lint configuration and macros around a models/ folder of our own."""
+    """The project's lint configuration, macros and raw contract around models of our own."""
     for name in (".sqlfluff", "dbt_project.yml"):
         shutil.copy(REPO / name, tmp_path / name)
     for name in ("macros", "lint"):
         shutil.copytree(REPO / name, tmp_path / name, ignore=shutil.ignore_patterns("__pycache__"))
     (tmp_path / ".venv").symlink_to(REPO / ".venv")
-    (tmp_path / "models").mkdir()
+    # The raw contract the lint context reads for graph.sources.
+    (tmp_path / "models" / "staging").mkdir(parents=True)
+    shutil.copy(REPO / "models/staging/_staging__sources.yml", tmp_path / "models/staging")
     return tmp_path
 
 

@@ -13,6 +13,8 @@ lint build sees it (the `lint` target: an empty in-memory DuckDB):
 - `is_incremental()` is false and `execute` true, as in a first build;
 - `source('raw', ...)` renders as dbt-duckdb renders it: the source's
   external_location (models/staging/_staging__sources.yml) for that table;
+- `graph.sources` holds that file's tables, meta and columns, so the raw
+  contract macros render the same select lists as in a build;
 - `env_var()` without a default and `exceptions.raise_compiler_error` fail the
   render, so a model that would not compile is a lint error, never a skip.
 
@@ -27,6 +29,7 @@ from pathlib import Path
 
 import jinja2
 import yaml
+from sqlfluff.core.templaters.builtins.dbt import MacroReturn
 
 _ROOT = Path(__file__).resolve().parents[2]
 
@@ -128,14 +131,58 @@ class _Target:
 
 target = _Target()
 
-graph = {"nodes": {}, "sources": {}, "exposures": {}}
+project_name = yaml.safe_load((_ROOT / "dbt_project.yml").read_text())["name"]
+
+
+def _source_nodes() -> dict:
+    """graph.sources as dbt builds it from the sources file: meta and columns per table.
+
+    The contract macros (macros/staging/raw_contract.sql) read column names,
+    types and rules from here, so staging models render their real select lists.
+    """
+    nodes = {}
+    for source in yaml.safe_load(_SOURCES_FILE.read_text())["sources"]:
+        source_meta = (source.get("config") or {}).get("meta") or {}
+        for table in source["tables"]:
+            table_meta = (table.get("config") or {}).get("meta") or {}
+            columns = {
+                column["name"]: {
+                    "name": column["name"],
+                    "data_type": column.get("data_type"),
+                    "meta": (column.get("config") or {}).get("meta") or {},
+                }
+                for column in table.get("columns") or []
+            }
+            unique_id = f"source.{project_name}.{source['name']}.{table['name']}"
+            nodes[unique_id] = {
+                "name": table["name"],
+                "source_name": source["name"],
+                "meta": {**source_meta, **table_meta},
+                "columns": columns,
+            }
+    return nodes
+
+
+graph = {"nodes": {}, "sources": _source_nodes(), "exposures": {}}
 
 
 def _macro(context, name):
+    """The project macro `name`, returning what its `return()` gives, as dbt does.
+
+    Macros that macros call are not always wrapped by sqlfluff, so a `return()`
+    inside one would otherwise end its caller instead.
+    """
     found = context.resolve_or_missing(name)
     if found is jinja2.utils.missing:
         raise LintCompilationError(f"macro '{name}' is not defined in macros/")
-    return found
+
+    def call(*args, **kwargs):
+        try:
+            return found(*args, **kwargs)
+        except MacroReturn as returned:
+            return returned.value
+
+    return call
 
 
 class _Adapter:
