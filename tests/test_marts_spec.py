@@ -480,7 +480,15 @@ def z_test_p(x1: int, n1: int, x2: int, n2: int) -> float | None:
     return math.erfc(abs(z) / math.sqrt(2))
 
 
-def test_firmware_release_health_follows_the_facts(db) -> None:
+def test_firmware_release_health_follows_the_facts(db, lake) -> None:
+    ingest_days = {
+        r[0]
+        for r in duckdb.sql(
+            f"select distinct cast(ingest_date as date) from read_parquet("
+            f"'{lake}/raw/access_events/*/*.parquet', hive_partitioning = true)"
+        ).fetchall()
+    }
+    newest_complete_day = max(reference_complete_days(ingest_days))
     releases = db.sql(
         "select version, released_on from staging.stg_raw__firmware_releases"
     ).fetchall()
@@ -568,6 +576,13 @@ def test_firmware_release_health_follows_the_facts(db) -> None:
             else "ok"
         )
         assert row["status"] == status
+        flags = {
+            "unlock success rate": row["is_success_regression"],
+            "p95 unlock latency": row["is_latency_regression"],
+            "walk-away reliability": row["is_reliability_regression"],
+        }
+        assert row["flagged_by"] == (", ".join(name for name, on in flags.items() if on) or None)
+        assert row["window_status"] == ("complete" if end <= newest_complete_day else "in_progress")
     assert set(actual) == expected_versions
 
 
@@ -667,6 +682,12 @@ def test_firmware_health_flags_the_planted_regression_and_nothing_else(db, lake)
     )
     assert statuses[story["version"]] == "regression"
     assert [v for v, s in statuses.items() if s == "regression"] == [story["version"]]
+    # the dashboards name the release and what flagged it: the planted latency regression
+    flagged_by = db.sql(
+        "select flagged_by from marts.mart_firmware_release_health where firmware_version = ?",
+        params=[story["version"]],
+    ).fetchone()[0]
+    assert flagged_by == "p95 unlock latency"
     # the fleet is big enough for at least one release to be judged (and found fine)
     assert "ok" in statuses.values()
 

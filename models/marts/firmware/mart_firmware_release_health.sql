@@ -4,7 +4,11 @@
     int_firmware_release_comparisons, the tests of its two rates
     (int_firmware_release_rate_tests) side by side, and the p95 latency,
     which regresses when a comparison has enough attempts and it is worse by
-    at least firmware_max_p95_increase.
+    at least firmware_max_p95_increase. Each row also names the guardrails
+    that flagged it (flagged_by) and whether its window is over: it is
+    complete when window_end is on or before the newest complete day of
+    access_events (int_complete_days), in progress while data of its last
+    days may still arrive.
 -#}
 
 with
@@ -14,6 +18,16 @@ comparisons as (select * from {{ ref('int_firmware_release_comparisons') }}),
 rate_tests as (select * from {{ ref('int_firmware_release_rate_tests') }}),
 
 thresholds as (select * from {{ ref('metric_thresholds') }}),
+
+complete_days as (select * from {{ ref('int_complete_days') }}),
+
+newest_complete_day as (
+
+    select max(metric_date) as newest_complete_date
+    from complete_days
+    where table_name = 'access_events' and is_complete_day
+
+),
 
 latency as (
 
@@ -67,7 +81,7 @@ comparison_flags as (
 
 ),
 
-final as (
+statuses as (
 
     select
         *,
@@ -78,6 +92,29 @@ final as (
             else 'ok'
         end as status
     from comparison_flags
+
+),
+
+final as (
+
+    select
+        statuses.*,
+        -- the flags that are set, in a fixed order; substr drops the leading ', '
+        nullif(
+            substr(
+                case when statuses.is_success_regression then ', unlock success rate' else '' end
+                || case when statuses.is_latency_regression then ', p95 unlock latency' else '' end
+                || case when statuses.is_reliability_regression then ', walk-away reliability' else '' end,
+                3
+            ),
+            ''
+        ) as flagged_by,
+        case
+            when statuses.window_end <= newest_complete_day.newest_complete_date then 'complete'
+            else 'in_progress'
+        end as window_status
+    from statuses
+    cross join newest_complete_day
 
 )
 
