@@ -52,9 +52,14 @@ def _default_filters(
     return filters
 
 
-def _adhoc_to_filters(params: dict[str, Any]) -> tuple[list[dict], str]:
+def _adhoc_to_filters(params: dict[str, Any]) -> tuple[list[dict], str, dict[str, str]]:
+    """Simple filters, the time range, and SQL filters as `extras` (where, having)."""
     filters, time_range = [], "No filter"
+    clauses: dict[str, list[str]] = {"where": [], "having": []}
     for flt in params.get("adhoc_filters", []):
+        if flt.get("expressionType") == "SQL":
+            clauses[flt.get("clause", "WHERE").lower()].append(f"({flt['sqlExpression']})")
+            continue
         if flt.get("operator") == "TEMPORAL_RANGE":
             time_range = flt.get("comparator") or time_range
             continue
@@ -62,7 +67,8 @@ def _adhoc_to_filters(params: dict[str, Any]) -> tuple[list[dict], str]:
         if op is None:
             continue
         filters.append({"col": flt["subject"], "op": op, "val": flt.get("comparator")})
-    return filters, time_range
+    extras = {clause: " AND ".join(sql) for clause, sql in clauses.items()}
+    return filters, time_range, extras
 
 
 def query_payload(
@@ -70,7 +76,7 @@ def query_payload(
 ) -> dict[str, Any]:
     """A /api/v1/chart/data request equivalent to the chart's query."""
     params = chart["params"]
-    filters, time_range = _adhoc_to_filters(params)
+    filters, time_range, extras = _adhoc_to_filters(params)
     metrics = params.get("metrics") or [m for m in [params.get("metric")] if m]
     columns: list[Any] = []
     if params.get("x_axis"):
@@ -86,7 +92,7 @@ def query_payload(
     columns += list(params.get("groupby") or [])
     query: dict[str, Any] = {
         "filters": filters + extra_filters,
-        "extras": {"having": "", "where": ""},
+        "extras": extras,
         "time_range": time_range,
         "row_limit": params.get("row_limit") or 1000,
         "orderby": [],
