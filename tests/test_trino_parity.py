@@ -89,6 +89,17 @@ MART_INTERFACE: dict[str, tuple[tuple[str, ...], str]] = {
         "latency_p95_new_ms, latency_p95_prev_ms, latency_p95_change, eligible_new, "
         "eligible_prev, reliability_new, reliability_prev, reliability_p_value, status",
     ),
+    "mart_firmware_rollout_monitor": (
+        ("firmware_version", "metric_date"),
+        "firmware_version, predecessor_version, window_start, window_end, metric_date, day_index, "
+        "window_complete, "
+        + ", ".join(
+            f"{guardrail}_{measure}"
+            for guardrail in ("unlock_failure", "slow_unlock", "walkaway_failure")
+            for measure in ("n_new", "n_prev", "rate_new", "rate_prev", "p_value")
+        )
+        + ", status, first_flagged_date, flagged_guardrails",
+    ),
     "mart_data_quality_daily": (
         ("table_name", "ingest_date"),
         "table_name, ingest_date, rows_read, rows_kept, duplicates_dropped, rows_quarantined, "

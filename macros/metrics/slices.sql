@@ -17,10 +17,14 @@
     {{ return(['model', 'region', 'access_hw', 'key_type', 'radio', 'firmware_version']) }}
 {%- endmacro %}
 
-{#- `slice_member(d) as d,` for each dimension: a select-list prefix, each line ending in a comma. -#}
-{% macro slice_members(dimensions) -%}
+{#-
+    `slice_member(d) as d,` for each dimension: a select-list prefix, each line
+    ending in a comma. With a relation, the columns are read from it (for a
+    select that joins another relation).
+-#}
+{% macro slice_members(dimensions, relation=none) -%}
     {%- for dimension in dimensions %}
-        {{ access_analytics.slice_member(dimension) }} as {{ dimension }},
+        {{ access_analytics.slice_member(relation ~ '.' ~ dimension if relation else dimension) }} as {{ dimension }},
     {%- endfor %}
 {%- endmacro %}
 

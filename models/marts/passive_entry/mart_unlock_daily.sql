@@ -9,6 +9,7 @@ select
     attempts,
     unlocked,
     handle_waits,
+    slow_unlocks,
     unlock_success_rate,
     success_rate_ci_low,
     success_rate_ci_high,
@@ -17,5 +18,6 @@ select
     latency_p95_ms,
     latency_p99_ms,
     handle_wait_rate,
+    slow_unlock_rate,
     is_complete_day
 from {{ access_analytics.fleet_rows(ref('mart_unlock_daily_by_slice'), access_analytics.session_slice_dimensions()) }}

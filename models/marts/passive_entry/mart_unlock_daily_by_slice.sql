@@ -20,12 +20,15 @@ complete_days as (select * from {{ ref('int_complete_days') }}),
 members as (
 
     select
-        attempt_date,
-        {{ access_analytics.slice_members(dimensions) }}
-        outcome,
-        latency_ms,
-        handle_wait
+        attempts.attempt_date,
+        {{ access_analytics.slice_members(dimensions, 'attempts') }}
+        attempts.outcome,
+        attempts.latency_ms,
+        attempts.handle_wait,
+        -- not unlocked within the threshold: timed out (no latency) or too slow
+        attempts.outcome != 'unlocked' or attempts.latency_ms > thresholds.slow_unlock_ms as is_slow_unlock
     from attempts
+    cross join thresholds
 
 ),
 
@@ -37,6 +40,7 @@ sliced as (
         count(*) as attempts,
         count(case when outcome = 'unlocked' then 1 end) as unlocked,
         count(case when handle_wait then 1 end) as handle_waits,
+        count(case when is_slow_unlock then 1 end) as slow_unlocks,
         {{ access_analytics.percentile_cont('latency_ms', 0.5) }} as latency_p50_ms,
         {{ access_analytics.percentile_cont('latency_ms', 0.9) }} as latency_p90_ms,
         {{ access_analytics.percentile_cont('latency_ms', 0.95) }} as latency_p95_ms,
@@ -62,6 +66,7 @@ final as (
         sliced_days.attempts,
         sliced_days.unlocked,
         sliced_days.handle_waits,
+        sliced_days.slow_unlocks,
         {{ access_analytics.safe_ratio('sliced_days.unlocked', 'sliced_days.attempts') }} as unlock_success_rate,
         {{ access_analytics.wilson_low('sliced_days.unlocked', 'sliced_days.attempts', 'thresholds.wilson_z') }}
             as success_rate_ci_low,
@@ -72,6 +77,7 @@ final as (
         cast(sliced_days.latency_p95_ms as double) as latency_p95_ms,
         cast(sliced_days.latency_p99_ms as double) as latency_p99_ms,
         {{ access_analytics.safe_ratio('sliced_days.handle_waits', 'sliced_days.attempts') }} as handle_wait_rate,
+        {{ access_analytics.safe_ratio('sliced_days.slow_unlocks', 'sliced_days.attempts') }} as slow_unlock_rate,
         sliced_days.is_complete_day
     from sliced_days
     cross join thresholds
