@@ -1,4 +1,9 @@
+{{ config(materialized='table') }}
+
 {#-
+    A table, not a view: the rollout monitor reads it several times in one
+    query, and Trino inlines views past its limit of query stages.
+
     Each firmware version against its predecessor over the same days: the
     firmware_window_days days starting on the first day the new version
     appears in kept events (docs/metrics.md#firmware-release-health).

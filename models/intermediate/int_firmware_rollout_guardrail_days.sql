@@ -1,10 +1,13 @@
+{{ config(materialized='table') }}
+
 {#-
     The rollout monitor's counts: for each comparison of firmware release
     health (same version, predecessor and window), each day of its window up
     to the newest event day, and each guardrail, the attempts or eligible
     episodes (n) and the bad ones, cumulative from window_start, on each side.
     Attempts and episodes belong to the version of their starting event.
-    mart_firmware_rollout_monitor tests them day by day.
+    mart_firmware_rollout_monitor tests them day by day. A table, so the
+    mart's query does not inline this one (Trino limits query stages).
 -#}
 
 {%- set from_window_start -%}
