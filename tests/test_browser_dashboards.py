@@ -1,11 +1,17 @@
 """Every dashboard in headless Chromium: all charts render, none errors or is empty.
 
-Writes the screenshots shown in the README (docs/screenshots/).
+Writes the screenshots shown in the README (docs/screenshots/), and each dashboard's
+opening time (navigation to every chart rendered, with how many chart queries the
+cache answered) to var/browser/opening_times.json and the terminal: a measure to
+read, never a timed assertion.
 """
 
 from __future__ import annotations
 
+import json
 import shutil
+import statistics
+import time
 
 import pytest
 
@@ -23,6 +29,7 @@ CHROMIUM_FLAGS = [
     "--disable-sync",
 ]
 SCREENSHOTS = settings.REPO_ROOT / "docs" / "screenshots"
+OPENING_TIMES = settings.REPO_ROOT / "var" / "browser" / "opening_times.json"
 # What a rendered chart contains, by kind: ECharts canvas, big number, table.
 RENDERED = "canvas, svg, table, .header-line"
 EMPTY_OR_ERROR = (
@@ -68,9 +75,54 @@ def page(superset_live):
         browser.close()
 
 
+@pytest.fixture(scope="module")
+def opening_times():
+    """Each dashboard's opening time, written out once every dashboard was opened."""
+    times: dict[str, dict] = {}
+    yield times
+    if not times:
+        return
+    seconds = [entry["seconds"] for entry in times.values()]
+    report = {
+        "dashboards": times,
+        "median_seconds": round(statistics.median(seconds), 3),
+        "worst_seconds": round(max(seconds), 3),
+    }
+    OPENING_TIMES.parent.mkdir(parents=True, exist_ok=True)
+    OPENING_TIMES.write_text(json.dumps(report, indent=2, sort_keys=True) + "\n")
+    print(f"\nopening times (navigation to every chart rendered), {OPENING_TIMES}:")
+    for slug, entry in sorted(times.items()):
+        print(
+            f"  {slug}: {entry['seconds']:.2f} s, {entry['cached_queries']} of"
+            f" {entry['chart_queries']} chart queries from the cache"
+        )
+    print(f"  median {report['median_seconds']:.2f} s, worst {report['worst_seconds']:.2f} s")
+
+
+def _cached_counts(responses: list) -> tuple[int, int]:
+    """(chart data queries, of which answered from the cache) among the responses."""
+    total = cached = 0
+    for response in responses:
+        try:
+            queries = response.json().get("result", [])
+        except Exception:  # a response without a JSON body counts as not cached
+            queries = [{}]
+        total += len(queries)
+        cached += sum(1 for query in queries if query.get("is_cached"))
+    return total, cached
+
+
 @pytest.mark.parametrize(("slug", "title", "charts"), dashboards())
-def test_dashboard_renders_every_chart(page, slug, title, charts):
+def test_dashboard_renders_every_chart(page, opening_times, slug, title, charts):
     tab, url = page
+    responses: list = []
+
+    def record(response) -> None:
+        if "/api/v1/chart/data" in response.url and response.request.method == "POST":
+            responses.append(response)
+
+    tab.on("response", record)
+    start = time.perf_counter()
     tab.goto(f"{url}/superset/dashboard/{slug}/")
     tab.wait_for_selector("[data-test-chart-id]", timeout=60_000)
     holders = tab.locator("[data-test-chart-id]")
@@ -88,6 +140,15 @@ def test_dashboard_renders_every_chart(page, slug, title, charts):
         if holder.locator(EMPTY_OR_ERROR).count():
             text = holder.locator(EMPTY_OR_ERROR).first.inner_text()[:200]
             problems.append(f"{name}: error or empty: {text!r}")
+    seconds = time.perf_counter() - start
+    tab.remove_listener("response", record)
+    queries, cached = _cached_counts(responses)
+    opening_times[slug] = {
+        "seconds": round(seconds, 3),
+        "charts": charts,
+        "chart_queries": queries,
+        "cached_queries": cached,
+    }
     tab.wait_for_load_state("networkidle")
     tab.evaluate("window.scrollTo(0, 0)")
     # Let ECharts finish its entry animation before the screenshot.

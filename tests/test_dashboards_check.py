@@ -23,7 +23,7 @@ from access_analytics.superset.assets import (
     normalize_export,
     read_tree,
 )
-from access_analytics.superset.check import run_check
+from access_analytics.superset.check import build_info_columns, run_check
 from access_analytics.superset.cli import dashboards_app
 
 
@@ -182,6 +182,58 @@ def test_a_metric_that_is_more_than_sums_and_ratios_fails(manifest, copy):
     assert any("metrics.latency_p95_ms: function 'avg' is not allowed" in p for p in problems)
 
 
+FRESHNESS = Path("datasets") / "access_warehouse" / "build_freshness.yaml"
+
+
+def test_the_freshness_dataset_returns_its_columns_from_build_info_alone():
+    dataset = load_bundle(settings.DASHBOARDS_DIR).files[FRESHNESS.as_posix()]
+    returned = build_info_columns(dataset["sql"])
+    assert sorted(returned) == sorted(c["column_name"] for c in dataset["columns"])
+    assert {"freshness", "is_stale", "newest_event_date", "test_result"} <= set(returned)
+
+
+@pytest.mark.parametrize(
+    ("edit", "problem"),
+    [
+        (
+            lambda sql: sql.replace(
+                "from main.build_info\n    where", "from marts.dim_vehicles\n where"
+            ),
+            "sql: does not run on main.build_info alone",
+        ),
+        (
+            lambda sql: sql.replace("max(tests_warned)", "max(tests_skipped)"),
+            "sql: does not run on main.build_info alone",
+        ),
+        (
+            lambda sql: sql.replace(
+                "    rows_quarantined_newest_day\nfrom aged", "    1 as x\nfrom aged"
+            ),
+            "columns: 'rows_quarantined_newest_day' is not returned by the dataset's sql",
+        ),
+    ],
+    ids=["reads-a-mart", "unknown-build-info-column", "declared-column-gone"],
+)
+def test_a_freshness_dataset_reading_more_than_build_info_fails(manifest, copy, edit, problem):
+    path = copy / "dashboards" / FRESHNESS
+    dataset = yaml.safe_load(path.read_text())
+    changed = edit(dataset["sql"])
+    assert changed != dataset["sql"]
+    dataset["sql"] = changed
+    path.write_text(yaml.safe_dump(dataset))
+    assert f"{FRESHNESS.as_posix()}: {problem}" in "\n".join(check(copy, manifest))
+
+
+def test_the_freshness_strip_is_no_exposure_dependency(manifest):
+    """The strip reads build_info, which publishing writes: no dbt model to depend on."""
+    exposures = yaml.safe_load(settings.EXPOSURES_FILE.read_text())["exposures"]
+    assert all("build_freshness" not in str(e["depends_on"]) for e in exposures)
+    for dashboard in load_bundle(settings.DASHBOARDS_DIR).of("dashboards").values():
+        top_row = dashboard["position"]["GRID_ID"]["children"][0]
+        (chart,) = dashboard["position"][top_row]["children"]
+        assert chart == "CHART-data_freshness_and_build", dashboard["dashboard_title"]
+
+
 def test_drifted_exposures_fail(manifest, copy):
     exposures = copy / "exposures.yml"
     exposures.write_text(exposures.read_text().replace("ref('mart_quarantine_reasons')", ""))
@@ -192,6 +244,8 @@ def test_descriptions_come_from_the_dbt_docs(manifest):
     nodes = json.loads(manifest.read_text())["nodes"].values()
     docs = {n["name"]: n for n in nodes if n["resource_type"] == "model"}
     for name, dataset in load_bundle(settings.DASHBOARDS_DIR).of("datasets").items():
+        if dataset.get("sql"):
+            continue  # the freshness strip's dataset reads build_info, not a model
         model = docs[dataset["table_name"]]
         assert dataset["description"] == (model["description"].strip() or None), name
         for column in dataset["columns"]:

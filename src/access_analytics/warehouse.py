@@ -267,30 +267,175 @@ def _copy_schema(
             )
 
 
-def _copy_build_info(con: duckdb.DuckDBPyConnection, record: BuildRecord) -> None:
-    """main.build_info: one row per raw table of the build's record, with the build's identity."""
+STALE_AFTER_ENV = "ACCESS_STALE_AFTER_HOURS"
+DEFAULT_STALE_AFTER_HOURS = 36.0
+
+# main.build_info, one row per raw table: its columns, their types and what they mean.
+# `dashboards check` reads this to check the datasets over build_info.
+BUILD_INFO_COLUMNS: dict[str, tuple[str, str]] = {
+    "invocation_id": ("varchar", "dbt invocation id of the published build."),
+    "build_started_at": ("varchar", "When the published dbt build started (ISO 8601, UTC)."),
+    "build_finished_at": ("varchar", "When the published dbt build finished (ISO 8601, UTC)."),
+    "build_status": ("varchar", "Status of the published dbt build (always success)."),
+    "tests_run": ("bigint", "Data and unit tests the published build ran."),
+    "tests_passed": ("bigint", "Tests of the published build that passed."),
+    "tests_warned": ("bigint", "Tests of the published build that passed with a warning."),
+    "dbt_version": ("varchar", "dbt version of the build."),
+    "project_commit": ("varchar", "Commit of the project the build ran."),
+    "published_at": ("varchar", "When the build was published (ISO 8601, UTC)."),
+    "stale_after_hours": (
+        "double",
+        f"Age of the newest received row after which the data reads as stale"
+        f" ({STALE_AFTER_ENV} at publish time, default {DEFAULT_STALE_AFTER_HOURS:g}).",
+    ),
+    "table_name": ("varchar", "Raw table: telemetry or registry."),
+    "is_telemetry": (
+        "boolean",
+        "True for access_events and fob_battery_readings.",
+    ),
+    "newest_ingest_date": (
+        "date",
+        "Newest ingest day holding rows (telemetry) or newest snapshot day (registry).",
+    ),
+    "newest_event_date": (
+        "date",
+        "Newest session or fob-day in the marts built from the table; null for a registry.",
+    ),
+    "newest_received_at": (
+        "timestamp",
+        "Newest server receive time among the table's kept rows; null for a registry.",
+    ),
+    "rows_read": ("bigint", "Rows read from the table over every ingest day."),
+    "rows_kept": ("bigint", "Rows kept from the table over every ingest day."),
+    "rows_quarantined_newest_day": (
+        "bigint",
+        "Rows of the table quarantined on its newest ingest day; null for a registry.",
+    ),
+}
+
+# Per telemetry table: the marts (and their day column) whose newest day is its newest event day.
+EVENT_DAYS = {
+    "access_events": [
+        ("fct_unlock_attempts", "attempt_date"),
+        ("fct_card_taps", "tap_date"),
+        ("fct_walkaway_episodes", "episode_date"),
+    ],
+    "fob_battery_readings": [("fct_fob_battery_daily", "reading_date")],
+}
+QUALITY_MART = "mart_data_quality_daily"
+
+
+def stale_after_hours() -> float:
+    """The configured age after which the served data reads as stale on the dashboards."""
+    value = os.environ.get(STALE_AFTER_ENV, "").strip()
+    if not value:
+        return DEFAULT_STALE_AFTER_HOURS
+    try:
+        hours = float(value)
+    except ValueError:
+        hours = -1.0
+    if not hours > 0:
+        raise PublishError(f"{STALE_AFTER_ENV}={value!r}: expected a positive number of hours")
+    return hours
+
+
+def _copy_build_info(
+    con: duckdb.DuckDBPyConnection, record: BuildRecord, stale_after: float
+) -> None:
+    """main.build_info: one row per raw table of the build's record, with the build's identity.
+
+    Besides the record, each row says how fresh its table is in the marts just copied
+    (newest event day, newest receive time, rows quarantined on the newest ingest day)
+    and carries the build's test counts and the stale limit: the freshness strip of
+    every dashboard reads only this table.
+    """
+    columns = set(
+        con.execute(
+            "select table_name, column_name from information_schema.columns"
+            " where table_catalog = current_database() and table_schema = ?",
+            [PUBLIC_SCHEMA],
+        ).fetchall()
+    )
+    event_days = []
+    for table, sources in EVENT_DAYS.items():
+        present = [(m, c) for m, c in sources if (m, c) in columns]
+        if present:
+            newest = ", ".join(f'(select max("{c}") from marts."{m}")' for m, c in present)
+            event_days.append(f"select '{table}' as table_name, greatest({newest}) as day")
+    event_sql = " union all ".join(event_days) or "select null::varchar, null::date"
+    quality_columns = {"table_name", "ingest_date", "rows_quarantined", "max_received_at"}
+    if all((QUALITY_MART, c) in columns for c in quality_columns):
+        quality_sql = f"""
+            select
+                quality.table_name,
+                max(quality.max_received_at) as newest_received_at,
+                sum(quality.rows_quarantined) filter (
+                    where quality.ingest_date = raw_table.newest_ingest_date
+                ) as rows_quarantined_newest_day
+            from marts."{QUALITY_MART}" as quality
+            inner join build.{BUILD_RECORD_SCHEMA}.dbt_raw_tables as raw_table
+                on raw_table.table_name = quality.table_name and raw_table.invocation_id = ?
+            group by quality.table_name
+        """
+        params = [record.invocation_id]
+    else:
+        quality_sql = "select null::varchar, null::timestamp, null::bigint"
+        params = []
     con.execute(
         f"""
         create table main.build_info as
+        with tests as (
+            select
+                count(*) as tests_run,
+                count(*) filter (where status = 'pass') as tests_passed,
+                count(*) filter (where status = 'warn') as tests_warned
+            from build.{BUILD_RECORD_SCHEMA}.dbt_node_results
+            where invocation_id = ? and resource_type in ('test', 'unit_test')
+        ),
+        event_days (table_name, newest_event_date) as ({event_sql}),
+        quality (table_name, newest_received_at, rows_quarantined_newest_day) as (
+            {quality_sql}
+        )
         select
             invocation.invocation_id,
             invocation.started_at as build_started_at,
             invocation.finished_at as build_finished_at,
+            invocation.status as build_status,
+            tests.tests_run,
+            tests.tests_passed,
+            tests.tests_warned,
             invocation.dbt_version,
             invocation.project_commit,
             strftime(now() at time zone 'UTC', '%Y-%m-%dT%H:%M:%S+00:00') as published_at,
+            ?::double as stale_after_hours,
             raw_table.table_name,
+            raw_table.table_name in (select unnest(?)) as is_telemetry,
             raw_table.newest_ingest_date,
+            event_days.newest_event_date,
+            quality.newest_received_at,
             raw_table.rows_read,
-            raw_table.rows_kept
+            raw_table.rows_kept,
+            quality.rows_quarantined_newest_day
         from build.{BUILD_RECORD_SCHEMA}.dbt_invocations as invocation
         inner join build.{BUILD_RECORD_SCHEMA}.dbt_raw_tables as raw_table
             on invocation.invocation_id = raw_table.invocation_id
+        cross join tests
+        left join event_days on raw_table.table_name = event_days.table_name
+        left join quality on raw_table.table_name = quality.table_name
         where invocation.invocation_id = ?
         order by raw_table.table_name
         """,
-        [record.invocation_id],
+        [
+            record.invocation_id,
+            *params,
+            stale_after,
+            sorted(EVENT_DAYS),
+            record.invocation_id,
+        ],
     )
+    names = [row[0] for row in con.execute("describe main.build_info").fetchall()]
+    if names != list(BUILD_INFO_COLUMNS):
+        raise PublishError(f"build_info has columns {names}, expected {list(BUILD_INFO_COLUMNS)}")
 
 
 def _write_file(
@@ -331,7 +476,7 @@ def _swap(tmp: Path, target: Path) -> None:
 
 
 def check_serving(path: Path, required: list[str]) -> None:
-    """Open read-only: every relation an exposure needs is there and readable."""
+    """Open read-only: every relation an exposure needs is there and readable, and build_info."""
     if not path.exists():
         raise PublishError(f"{path}: no such warehouse file (publish a build first)")
     try:
@@ -342,6 +487,16 @@ def check_serving(path: Path, required: list[str]) -> None:
                 raise PublishError(f"{path}: schema marts lacks {', '.join(missing)}")
             for name in required:
                 con.execute(f'select count(*) from marts."{name}"').fetchone()
+            info = con.execute(
+                "select column_name from information_schema.columns"
+                " where table_catalog = current_database() and table_schema = 'main'"
+                " and table_name = 'build_info' order by ordinal_position"
+            ).fetchall()
+            if [row[0] for row in info] != list(BUILD_INFO_COLUMNS):
+                raise PublishError(
+                    f"{path}: its build_info is not this version's (the dashboards' freshness"
+                    " strip reads it): publish the build again"
+                )
     except duckdb.Error as exc:
         raise PublishError(f"{path}: cannot be read: {exc}") from exc
 
@@ -352,12 +507,13 @@ def publish(build: Path, serving: Path, manifest: Path | None = None) -> Path:
     Refused (PublishError, one line) unless the build file's own record says its
     newest dbt invocation was a complete `dbt build` in which every node passed.
     """
+    stale_after = stale_after_hours()
     record = check_build(build)
     plan = plan_from_manifest(manifest or default_manifest())
 
     def fill_public(con: duckdb.DuckDBPyConnection) -> None:
         _copy_schema(con, PUBLIC_SCHEMA, plan.public, plan.required)
-        _copy_build_info(con, record)
+        _copy_build_info(con, record, stale_after)
 
     def fill_restricted(con: duckdb.DuckDBPyConnection) -> None:
         _copy_schema(con, RESTRICTED_SCHEMA, plan.restricted, plan.restricted)

@@ -14,9 +14,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import yaml
 
 from access_analytics.superset.assets import AssetError, Bundle, slugify
+from access_analytics.warehouse import BUILD_INFO_COLUMNS
 
 # Words of metric SQL that are not column names. Metrics may only sum, count
 # and divide mart columns (metrics are defined once, in dbt: see
@@ -104,6 +106,41 @@ def _check_sql(sql: str, columns: set[str], where: str) -> list[str]:
     return problems
 
 
+def build_info_columns(sql: str) -> list[str]:
+    """The columns a virtual dataset's SQL returns when it reads only main.build_info.
+
+    Run on an empty build_info of the publish's schema (warehouse.BUILD_INFO_COLUMNS),
+    in a DuckDB that has nothing else: a mart, a file or any other relation fails.
+    """
+    with duckdb.connect(":memory:") as con:
+        con.execute("set enable_external_access = false")
+        columns = ", ".join(f'"{name}" {kind}' for name, (kind, _) in BUILD_INFO_COLUMNS.items())
+        con.execute(f"create table main.build_info ({columns})")
+        con.execute("set lock_configuration = true")
+        cursor = con.execute(f"select * from ({sql}) as virtual_table limit 0")
+        return [column[0] for column in cursor.description]
+
+
+def _check_virtual_dataset(name: str, dataset: dict[str, Any]) -> list[str]:
+    """A virtual dataset may only read main.build_info (the served build's freshness)."""
+    try:
+        returned = build_info_columns(dataset["sql"])
+    except duckdb.Error as exc:
+        first_line = str(exc).splitlines()[0]
+        return [f"{name}: sql: does not run on main.build_info alone: {first_line}"]
+    declared = {c["column_name"] for c in dataset["columns"] if not c.get("expression")}
+    problems = [
+        f"{name}: columns: '{column}' is not returned by the dataset's sql"
+        for column in sorted(declared - set(returned))
+    ]
+    problems += [
+        f"{name}: columns: '{column}' of the sql is not declared"
+        for column in returned
+        if column not in declared
+    ]
+    return problems
+
+
 def _param_columns(value: Any) -> list[str]:
     items = value if isinstance(value, list) else [value]
     return [item for item in items if isinstance(item, str)]
@@ -122,7 +159,11 @@ def check_bundle(bundle: Bundle, marts: dict[str, MartModel]) -> list[str]:
     for name, dataset in bundle.of("datasets").items():
         table = dataset["table_name"]
         mart = marts.get(table)
-        if dataset.get("schema") != "marts" or mart is None:
+        if dataset.get("sql"):
+            if table in marts:
+                problems.append(f"{name}: table_name: '{table}' is a mart: use the table itself")
+            problems += _check_virtual_dataset(name, dataset)
+        elif dataset.get("schema") != "marts" or mart is None:
             problems.append(f"{name}: table_name: '{table}' is not a model of the marts schema")
             mart_columns: set[str] = set()
         else:
@@ -195,9 +236,21 @@ def check_bundle(bundle: Bundle, marts: dict[str, MartModel]) -> list[str]:
 
 
 def dashboard_marts(bundle: Bundle) -> dict[str, tuple[dict[str, Any], list[str]]]:
-    """For each dashboard (by slug): its content and the marts its charts and filters read."""
-    datasets = {uuid: c["table_name"] for uuid, (_, c) in bundle.by_uuid("datasets").items()}
-    charts = {uuid: str(c["dataset_uuid"]) for uuid, (_, c) in bundle.by_uuid("charts").items()}
+    """For each dashboard (by slug): its content and the marts its charts and filters read.
+
+    A virtual dataset reads the served build_info, which publishing always writes and
+    no dbt model is: it is not an exposure's dependency.
+    """
+    datasets = {
+        uuid: c["table_name"]
+        for uuid, (_, c) in bundle.by_uuid("datasets").items()
+        if not c.get("sql")
+    }
+    charts = {
+        uuid: str(c["dataset_uuid"])
+        for uuid, (_, c) in bundle.by_uuid("charts").items()
+        if str(c["dataset_uuid"]) in datasets
+    }
     result: dict[str, tuple[dict[str, Any], list[str]]] = {}
     for dashboard in bundle.of("dashboards").values():
         tables = {
