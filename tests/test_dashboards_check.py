@@ -359,12 +359,18 @@ def test_a_p_value_shows_three_significant_figures(manifest, copy):
             "a plain legend",
         ),
         (
+            "charts/quarantined_rows_per_ingest_day_by_reason.yaml",
+            {"legendType": "scroll"},
+            "charts/quarantined_rows_per_ingest_day_by_reason.yaml: params.legendType: "
+            "6 series fit a plain legend",
+        ),
+        (
             BAND_MIX,
             {"xAxisLabelInterval": "auto"},
             f"{BAND_MIX}: params.xAxisLabelInterval: every category needs its label",
         ),
     ],
-    ids=["paged-legend", "skipped-category-label"],
+    ids=["paged-legend", "paged-legend-of-grouped-series", "skipped-category-label"],
 )
 def test_legends_and_category_labels_are_readable(manifest, copy, path, params, problem):
     edit_yaml(path, set_params(**params))(copy / "dashboards")

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -66,6 +66,8 @@ class MartModel:
     unique_id: str
     description: str
     columns: dict[str, str]
+    # Values of the columns with an accepted_values test: they bound a chart's series.
+    accepted_values: dict[str, list[Any]] = field(default_factory=dict)
 
 
 def load_marts(manifest_path: Path) -> dict[str, MartModel]:
@@ -80,6 +82,12 @@ def load_marts(manifest_path: Path) -> dict[str, MartModel]:
         name = node.get("alias") or node["name"]
         columns = {c: v.get("description", "") for c, v in node.get("columns", {}).items()}
         marts[name] = MartModel(name, node["unique_id"], node.get("description", ""), columns)
+    by_id = {mart.unique_id: mart for mart in marts.values()}
+    for node in manifest["nodes"].values():
+        test = node.get("test_metadata") or {}
+        mart = by_id.get(node.get("attached_node") or "")
+        if test.get("name") == "accepted_values" and mart is not None:
+            mart.accepted_values[test["kwargs"]["column_name"]] = test["kwargs"]["values"]
     return marts
 
 
@@ -190,7 +198,7 @@ def check_bundle(bundle: Bundle, marts: dict[str, MartModel]) -> list[str]:
                     problems.append(
                         f"{name}: native filter '{flt['name']}': column '{column}' does not exist"
                     )
-    return problems + presentation_problems(bundle)
+    return problems + presentation_problems(bundle, marts)
 
 
 # --- presentation: what a manager reads at a glance -------------------------------------
@@ -290,7 +298,11 @@ def _dataset_problems(name: str, dataset: dict[str, Any]) -> list[str]:
 
 
 def _chart_problems(
-    name: str, chart: dict[str, Any], dataset_name: str, dataset: dict[str, Any]
+    name: str,
+    chart: dict[str, Any],
+    dataset_name: str,
+    dataset: dict[str, Any],
+    mart: MartModel | None,
 ) -> list[str]:
     params = chart["params"]
     viz = chart["viz_type"]
@@ -335,7 +347,7 @@ def _chart_problems(
                 )
 
     if viz.startswith("echarts_timeseries"):
-        problems += _axis_and_legend_problems(name, params, columns, shown_metrics)
+        problems += _axis_and_legend_problems(name, params, columns, shown_metrics, mart)
     problems += _band_order_problems(name, params, metrics)
     if viz == "table":
         problems += _value_color_problems(name, params)
@@ -347,6 +359,7 @@ def _axis_and_legend_problems(
     params: dict[str, Any],
     columns: dict[str, dict[str, Any]],
     shown_metrics: list[dict[str, Any]],
+    mart: MartModel | None,
 ) -> list[str]:
     problems: list[str] = []
     y_format = params.get("y_axis_format")
@@ -360,11 +373,10 @@ def _axis_and_legend_problems(
             f"{name}: params.y_axis_bounds: a rate needs a 0-100% axis (y_axis_bounds [0, 1]) "
             "or an auto-ranged one (truncateYAxis true, no bounds)"
         )
-    series = len(params.get("metrics") or [])
-    known_series = not params.get("groupby")
+    series = _series_count(params, mart)
     if (
         params.get("show_legend")
-        and known_series
+        and series is not None
         and series <= MAX_PLAIN_LEGEND_SERIES
         and params.get("legendType") != "plain"
     ):
@@ -379,6 +391,18 @@ def _axis_and_legend_problems(
             "rotate long labels with xAxisLabelRotation)"
         )
     return problems
+
+
+def _series_count(params: dict[str, Any], mart: MartModel | None) -> int | None:
+    """At most how many series a chart draws: metrics times the accepted values of each
+    grouping column; None when a grouping column has no accepted values."""
+    count = len(params.get("metrics") or [])
+    for column in _param_columns(params.get("groupby")):
+        values = mart.accepted_values.get(column) if mart else None
+        if values is None:
+            return None
+        count *= len(values)
+    return count
 
 
 def _band_order_problems(
@@ -429,7 +453,7 @@ def _value_color_problems(name: str, params: dict[str, Any]) -> list[str]:
     return problems
 
 
-def presentation_problems(bundle: Bundle) -> list[str]:
+def presentation_problems(bundle: Bundle, marts: dict[str, MartModel]) -> list[str]:
     """Labels, units, axes, legends and colours a manager reads correctly at a glance."""
     problems: list[str] = []
     datasets = bundle.by_uuid("datasets")
@@ -437,7 +461,8 @@ def presentation_problems(bundle: Bundle) -> list[str]:
         problems += _dataset_problems(name, dataset)
     for name, chart in bundle.of("charts").items():
         dataset_name, dataset = datasets[str(chart["dataset_uuid"])]
-        problems += _chart_problems(name, chart, dataset_name, dataset)
+        mart = marts.get(dataset["table_name"])
+        problems += _chart_problems(name, chart, dataset_name, dataset, mart)
     for name, dashboard in bundle.of("dashboards").items():
         label_colors = dashboard["metadata"].get("label_colors") or {}
         for label, color in SHARED_LABEL_COLORS.items():
