@@ -463,6 +463,23 @@ def test_a_dashboard_pointing_at_a_missing_chart_names_the_key(copy):
         load_bundle(copy / "dashboards")
 
 
+def test_a_new_status_without_an_agreed_colour_fails(manifest, copy, tmp_path):
+    def add_status(nodes):
+        test = next(
+            n
+            for n in nodes.values()
+            if (n.get("test_metadata") or {}).get("name") == "accepted_values"
+            and n["attached_node"].endswith(".mart_firmware_release_health")
+            and n["test_metadata"]["kwargs"]["column_name"] == "status"
+        )
+        test["test_metadata"]["kwargs"]["values"].append("in_progress")
+
+    assert (
+        f"{FIRMWARE_TABLE}: params.conditional_formatting: status 'in_progress' has no agreed "
+        "colour (VALUE_COLORS in check.py)"
+    ) in check(copy, edit_manifest(manifest, tmp_path, add_status))
+
+
 # --- the normalizer -------------------------------------------------------------------
 
 

@@ -233,6 +233,12 @@ SHOWN_TEXT_PARAMS = ("x_axis_title", "y_axis_title", "subheader", "compare_suffi
 MAX_PLAIN_LEGEND_SERIES = 6
 
 
+def _decimals_problem(fmt: str) -> str | None:
+    if FIXED_FORMAT.fullmatch(fmt):
+        return None
+    return f"number format '{fmt}' must be fixed point with at most two decimals"
+
+
 def _format_problem(label: str, fmt: str | None, is_p_value: bool) -> str | None:
     """Why a number format does not show the value readably with its unit, if it does not."""
     if not fmt:
@@ -241,8 +247,8 @@ def _format_problem(label: str, fmt: str | None, is_p_value: bool) -> str | None
         if P_VALUE_FORMAT.fullmatch(fmt):
             return None
         return f"p-value format '{fmt}' must show three significant figures ('.3~g')"
-    if not FIXED_FORMAT.fullmatch(fmt):
-        return f"number format '{fmt}' must be fixed point with at most two decimals"
+    if _decimals_problem(fmt):
+        return _decimals_problem(fmt)
     if fmt.endswith(("%", "d")) or UNIT_IN_LABEL.search(label):
         return None
     return (
@@ -336,9 +342,8 @@ def _chart_problems(
 
     y_format = params.get("y_axis_format")
     if y_format:
-        problem = _format_problem("", y_format, False)
-        if problem and "unit" not in problem:
-            problems.append(f"{name}: params.y_axis_format: {problem}")
+        if _decimals_problem(y_format):
+            problems.append(f"{name}: params.y_axis_format: {_decimals_problem(y_format)}")
         for metric in shown_metrics:
             if _is_percent(metric.get("d3format")) != _is_percent(y_format):
                 problems.append(
@@ -350,7 +355,7 @@ def _chart_problems(
         problems += _axis_and_legend_problems(name, params, columns, shown_metrics, mart)
     problems += _band_order_problems(name, params, metrics)
     if viz == "table":
-        problems += _value_color_problems(name, params)
+        problems += _value_color_problems(name, params, mart)
     return problems
 
 
@@ -427,13 +432,19 @@ def _band_order_problems(
     ]
 
 
-def _value_color_problems(name: str, params: dict[str, Any]) -> list[str]:
+def _value_color_problems(name: str, params: dict[str, Any], mart: MartModel | None) -> list[str]:
     shown = set(_shown_columns(params))
     formatting = params.get("conditional_formatting") or []
     problems: list[str] = []
     for column, colors in VALUE_COLORS.items():
         if column not in shown:
             continue
+        for value in mart.accepted_values.get(column, []) if mart else []:
+            if value not in colors:
+                problems.append(
+                    f"{name}: params.conditional_formatting: {column} '{value}' has no agreed "
+                    "colour (VALUE_COLORS in check.py)"
+                )
         for value, color in colors.items():
             rule = next(
                 (
