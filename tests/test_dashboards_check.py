@@ -283,6 +283,12 @@ def set_label_color(label: str, color: str):
             "charts/unlock_success_rate_week.yaml: params.y_axis_format: ',d' does not show "
             "the unit of 'unlock_success_rate'",
         ),
+        (
+            "charts/p95_unlock_latency_day.yaml",
+            set_params(show_metric_name=False),
+            "charts/p95_unlock_latency_day.yaml: params.show_metric_name: the unit of "
+            "'latency_p95_ms' is only in its label",
+        ),
     ],
     ids=[
         "metric-label",
@@ -291,6 +297,7 @@ def set_label_color(label: str, color: str):
         "three-decimals",
         "table-column-format",
         "chart-format-unit",
+        "big-number-unit",
     ],
 )
 def test_every_number_has_a_label_and_a_unit(manifest, copy, path, change, problem):

@@ -351,6 +351,13 @@ def _chart_problems(
                     f"'{metric['metric_name']}' ('{metric.get('d3format')}')"
                 )
 
+    if viz.startswith("big_number") and not params.get("show_metric_name"):
+        for metric in shown_metrics:
+            if not (metric.get("d3format") or "").endswith(("%", "d")):
+                problems.append(
+                    f"{name}: params.show_metric_name: the unit of '{metric['metric_name']}' "
+                    "is only in its label; show it (true)"
+                )
     if viz.startswith("echarts_timeseries"):
         problems += _axis_and_legend_problems(name, params, columns, shown_metrics, mart)
     problems += _band_order_problems(name, params, metrics)
