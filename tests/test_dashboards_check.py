@@ -325,8 +325,22 @@ def test_every_number_has_a_label_and_a_unit(manifest, copy, path, change, probl
             set_column("key_type", verbose_name="key_type"),
             f"{UNLOCK_DATASET}: columns.key_type.verbose_name: 'key_type' reads as internal",
         ),
+        (
+            "charts/success_and_handle_wait_rate_by_key_type_and_radio.yaml",
+            set_params(metrics=["unlock_success_rate", "handle_wait_rate"]),
+            "charts/success_and_handle_wait_rate_by_key_type_and_radio.yaml: params.metrics: "
+            "'unlock_success_rate' would name grouped series by its metric name",
+        ),
+        (
+            "charts/late_arrivals_per_ingest_day_share_of_kept_rows.yaml",
+            lambda chart: chart["params"]["metrics"][0].update(
+                sqlExpression="SUM(late_1h_share) * 100"
+            ),
+            "charts/late_arrivals_per_ingest_day_share_of_kept_rows.yaml: params.metrics: "
+            "'Over 1 h late' must repeat the expression of a dataset metric",
+        ),
     ],
-    ids=["title", "legend", "table-header"],
+    ids=["title", "legend", "table-header", "grouped-series", "labelled-metric-drift"],
 )
 def test_titles_legends_and_headers_read_as_plain_words(manifest, copy, path, change, problem):
     edit_yaml(path, change)(copy / "dashboards")

@@ -360,6 +360,7 @@ def _chart_problems(
                 )
     if viz.startswith("echarts_timeseries"):
         problems += _axis_and_legend_problems(name, params, columns, shown_metrics, mart)
+        problems += _grouped_series_name_problems(name, params, metrics)
     problems += _band_order_problems(name, params, metrics)
     if viz == "table":
         problems += _value_color_problems(name, params, mart)
@@ -405,6 +406,33 @@ def _axis_and_legend_problems(
     return problems
 
 
+def _grouped_series_name_problems(
+    name: str, params: dict[str, Any], metrics: dict[str, dict[str, Any]]
+) -> list[str]:
+    """Grouped series of several metrics are named 'metric, value' by the metric's name,
+    not its verbose name: such charts use labelled metrics that repeat a dataset metric."""
+    chart_metrics = params.get("metrics") or []
+    if not params.get("groupby") or len(chart_metrics) < 2:
+        return []
+    expressions = {m["expression"] for m in metrics.values()}
+    problems: list[str] = []
+    for item in chart_metrics:
+        if isinstance(item, str):
+            problems.append(
+                f"{name}: params.metrics: '{item}' would name grouped series by its metric "
+                "name; use a labelled metric repeating the dataset metric's expression"
+            )
+        elif isinstance(item, dict):
+            label = item.get("label") or ""
+            problems += _wording_problem(f"{name}: params.metrics.label", label)
+            if item.get("sqlExpression") not in expressions:
+                problems.append(
+                    f"{name}: params.metrics: '{label}' must repeat the expression of a "
+                    "dataset metric (metrics are defined once)"
+                )
+    return problems
+
+
 def _series_count(params: dict[str, Any], mart: MartModel | None) -> int | None:
     """At most how many series a chart draws: metrics times the accepted values of each
     grouping column; None when a grouping column has no accepted values."""
@@ -420,7 +448,7 @@ def _series_count(params: dict[str, Any], mart: MartModel | None) -> int | None:
 def _band_order_problems(
     name: str, params: dict[str, Any], metrics: dict[str, dict[str, Any]]
 ) -> list[str]:
-    shown = [m for m in params.get("metrics") or [] if m in BAND_METRICS]
+    shown = [m for m in params.get("metrics") or [] if isinstance(m, str) and m in BAND_METRICS]
     if not shown:
         return []
     in_band_order = [m for m in BAND_METRICS if m in shown]
