@@ -189,16 +189,12 @@ FIRMWARE_TABLE = "charts/every_release_against_its_predecessor_status_flags_regr
 BAND_MIX = "charts/health_band_mix_by_cell_lot.yaml"
 
 
-def edit_yaml(relative: str, change):
-    """A dashboards/ edit: `change` mutates the parsed file."""
-
-    def apply(directory: Path) -> None:
-        path = directory / relative
-        content = yaml.safe_load(path.read_text())
-        change(content)
-        path.write_text(yaml.safe_dump(content))
-
-    return apply
+def edit_yaml(copy: Path, relative: str, change) -> None:
+    """Break the copy: `change` mutates the parsed dashboards/ file."""
+    path = copy / "dashboards" / relative
+    content = yaml.safe_load(path.read_text())
+    change(content)
+    path.write_text(yaml.safe_dump(content))
 
 
 def set_metric(name: str, **values):
@@ -301,7 +297,7 @@ def set_label_color(label: str, color: str):
     ],
 )
 def test_every_number_has_a_label_and_a_unit(manifest, copy, path, change, problem):
-    edit_yaml(path, change)(copy / "dashboards")
+    edit_yaml(copy, path, change)
     assert any(p.startswith(problem) for p in check(copy, manifest)), problem
 
 
@@ -343,7 +339,7 @@ def test_every_number_has_a_label_and_a_unit(manifest, copy, path, change, probl
     ids=["title", "legend", "table-header", "grouped-series", "labelled-metric-drift"],
 )
 def test_titles_legends_and_headers_read_as_plain_words(manifest, copy, path, change, problem):
-    edit_yaml(path, change)(copy / "dashboards")
+    edit_yaml(copy, path, change)
     assert any(p.startswith(problem) for p in check(copy, manifest)), problem
 
 
@@ -356,14 +352,14 @@ RATE_CHART = "charts/unlock_success_rate_and_95_interval_per_day.yaml"
     ids=["axis-from-zero-auto-max", "axis-to-120-percent"],
 )
 def test_a_rate_axis_is_0_to_100_percent_or_auto_ranged(manifest, copy, params):
-    edit_yaml(RATE_CHART, set_params(**params))(copy / "dashboards")
+    edit_yaml(copy, RATE_CHART, set_params(**params))
     assert f"{RATE_CHART}: params.y_axis_bounds: a rate needs a 0-100% axis" in "\n".join(
         check(copy, manifest)
     )
 
 
 def test_a_p_value_shows_three_significant_figures(manifest, copy):
-    edit_yaml(FIRMWARE_TABLE, set_format("success_p_value", ".2f"))(copy / "dashboards")
+    edit_yaml(copy, FIRMWARE_TABLE, set_format("success_p_value", ".2f"))
     assert (
         f"{FIRMWARE_TABLE}: params.column_config.success_p_value: p-value format '.2f' "
         "must show three significant figures ('.3~g')"
@@ -394,7 +390,7 @@ def test_a_p_value_shows_three_significant_figures(manifest, copy):
     ids=["paged-legend", "paged-legend-of-grouped-series", "skipped-category-label"],
 )
 def test_legends_and_category_labels_are_readable(manifest, copy, path, params, problem):
-    edit_yaml(path, set_params(**params))(copy / "dashboards")
+    edit_yaml(copy, path, set_params(**params))
     assert any(p.startswith(problem) for p in check(copy, manifest)), problem
 
 
@@ -436,7 +432,7 @@ def test_legends_and_category_labels_are_readable(manifest, copy, path, params, 
     ids=["band-order", "band-labels-sort", "band-colour", "shared-colours", "status-colour"],
 )
 def test_colours_mean_the_same_on_every_dashboard(manifest, copy, path, change, problem):
-    edit_yaml(path, change)(copy / "dashboards")
+    edit_yaml(copy, path, change)
     assert any(p.startswith(problem) for p in check(copy, manifest)), problem
 
 
