@@ -335,8 +335,22 @@ def test_every_number_has_a_label_and_a_unit(manifest, copy, path, change, probl
             "charts/late_arrivals_per_ingest_day_share_of_kept_rows.yaml: params.metrics: "
             "'Over 1 h late' must repeat the expression of a dataset metric",
         ),
+        (
+            "datasets/access_warehouse/mart_firmware_release_health.yaml",
+            set_metric("reliability_new", verbose_name="New release"),
+            "datasets/access_warehouse/mart_firmware_release_health.yaml: "
+            "metrics.reliability_new.verbose_name: 'New release' differs from the label of "
+            "the column of that name",
+        ),
     ],
-    ids=["title", "legend", "table-header", "grouped-series", "labelled-metric-drift"],
+    ids=[
+        "title",
+        "legend",
+        "table-header",
+        "grouped-series",
+        "labelled-metric-drift",
+        "metric-label-hidden-by-column",
+    ],
 )
 def test_titles_legends_and_headers_read_as_plain_words(manifest, copy, path, change, problem):
     edit_yaml(copy, path, change)

@@ -290,12 +290,19 @@ def _saved_metrics(params: dict[str, Any]) -> list[str]:
 
 def _dataset_problems(name: str, dataset: dict[str, Any]) -> list[str]:
     problems: list[str] = []
+    column_labels = {c["column_name"]: c.get("verbose_name") for c in dataset["columns"]}
     for metric in dataset["metrics"]:
         where = f"{name}: metrics.{metric['metric_name']}"
         label = metric.get("verbose_name")
         if not label:
             problems.append(f"{where}: no verbose_name (the label a reader sees)")
             continue
+        column_label = column_labels.get(metric["metric_name"])
+        if column_label and column_label != label:
+            problems.append(
+                f"{where}.verbose_name: '{label}' differs from the label of the column of "
+                f"that name ('{column_label}'), which Superset shows in its place"
+            )
         problems += _wording_problem(f"{where}.verbose_name", label)
         problem = _format_problem(label, metric.get("d3format"), "p_value" in metric["metric_name"])
         if problem:
