@@ -233,6 +233,273 @@ def test_the_freshness_strip_is_no_exposure_dependency(manifest):
         (chart,) = dashboard["position"][top_row]["children"]
         assert chart == "CHART-data_freshness_and_build", dashboard["dashboard_title"]
 
+# --- presentation: labels, units, axes, legends, colours ------------------------------
+
+UNLOCK_DATASET = "datasets/access_warehouse/mart_unlock_daily_by_slice.yaml"
+FIRMWARE_TABLE = "charts/every_release_against_its_predecessor_status_flags_regressions.yaml"
+BAND_MIX = "charts/health_band_mix_by_cell_lot.yaml"
+
+
+def edit_yaml(copy: Path, relative: str, change) -> None:
+    """Break the copy: `change` mutates the parsed dashboards/ file."""
+    path = copy / "dashboards" / relative
+    content = yaml.safe_load(path.read_text())
+    change(content)
+    path.write_text(yaml.safe_dump(content))
+
+
+def set_metric(name: str, **values):
+    def change(dataset):
+        next(m for m in dataset["metrics"] if m["metric_name"] == name).update(values)
+
+    return change
+
+
+def set_column(name: str, **values):
+    def change(dataset):
+        next(c for c in dataset["columns"] if c["column_name"] == name).update(values)
+
+    return change
+
+
+def set_params(**values):
+    def change(chart):
+        chart["params"].update(values)
+
+    return change
+
+
+def set_format(column: str, fmt: str | None):
+    def change(chart):
+        chart["params"]["column_config"][column] = {"d3NumberFormat": fmt} if fmt else {}
+
+    return change
+
+
+def set_value_color(value: str, color: str):
+    def change(chart):
+        rule = next(
+            r for r in chart["params"]["conditional_formatting"] if r["targetValue"] == value
+        )
+        rule["colorScheme"] = color
+
+    return change
+
+
+def set_label_color(label: str, color: str):
+    def change(dashboard):
+        dashboard["metadata"]["label_colors"][label] = color
+
+    return change
+
+
+@pytest.mark.parametrize(
+    ("path", "change", "problem"),
+    [
+        (
+            UNLOCK_DATASET,
+            set_metric("attempts", verbose_name=None),
+            f"{UNLOCK_DATASET}: metrics.attempts: no verbose_name",
+        ),
+        (
+            UNLOCK_DATASET,
+            set_column("radio", verbose_name=None),
+            f"{UNLOCK_DATASET}: columns.radio: no verbose_name, yet charts show it",
+        ),
+        (
+            UNLOCK_DATASET,
+            set_metric("latency_p95_ms", verbose_name="p95 unlock latency"),
+            f"{UNLOCK_DATASET}: metrics.latency_p95_ms.d3format: neither the format ',.0f' "
+            "nor the label 'p95 unlock latency' carries a unit",
+        ),
+        (
+            UNLOCK_DATASET,
+            set_metric("unlock_success_rate", d3format=".3%"),
+            f"{UNLOCK_DATASET}: metrics.unlock_success_rate.d3format: number format '.3%' "
+            "must be fixed point with at most two decimals",
+        ),
+        (
+            "charts/fobs_at_risk_watch_replace_soon_replace_now.yaml",
+            set_format("drain_mv_per_day", None),
+            "charts/fobs_at_risk_watch_replace_soon_replace_now.yaml: "
+            "params.column_config.drain_mv_per_day: no number format",
+        ),
+        (
+            "charts/unlock_success_rate_week.yaml",
+            set_params(y_axis_format=",d"),
+            "charts/unlock_success_rate_week.yaml: params.y_axis_format: ',d' does not show "
+            "the unit of 'unlock_success_rate'",
+        ),
+        (
+            "charts/p95_unlock_latency_day.yaml",
+            set_params(show_metric_name=False),
+            "charts/p95_unlock_latency_day.yaml: params.show_metric_name: the unit of "
+            "'latency_p95_ms' is only in its label",
+        ),
+    ],
+    ids=[
+        "metric-label",
+        "column-label",
+        "metric-unit",
+        "three-decimals",
+        "table-column-format",
+        "chart-format-unit",
+        "big-number-unit",
+    ],
+)
+def test_every_number_has_a_label_and_a_unit(manifest, copy, path, change, problem):
+    edit_yaml(copy, path, change)
+    assert any(p.startswith(problem) for p in check(copy, manifest)), problem
+
+
+@pytest.mark.parametrize(
+    ("path", "change", "problem"),
+    [
+        (
+            "charts/unlock_attempts_by_model_and_region.yaml",
+            lambda chart: chart.update(slice_name="unlock_attempts by model"),
+            "charts/unlock_attempts_by_model_and_region.yaml: slice_name: "
+            "'unlock_attempts by model' reads as internal wording",
+        ),
+        (
+            UNLOCK_DATASET,
+            set_metric("latency_p95_ms", verbose_name="p95 latency (ms) (slice-day row)"),
+            f"{UNLOCK_DATASET}: metrics.latency_p95_ms.verbose_name: "
+            "'p95 latency (ms) (slice-day row)' reads as internal wording",
+        ),
+        (
+            UNLOCK_DATASET,
+            set_column("key_type", verbose_name="key_type"),
+            f"{UNLOCK_DATASET}: columns.key_type.verbose_name: 'key_type' reads as internal",
+        ),
+        (
+            "charts/success_and_handle_wait_rate_by_key_type_and_radio.yaml",
+            set_params(metrics=["unlock_success_rate", "handle_wait_rate"]),
+            "charts/success_and_handle_wait_rate_by_key_type_and_radio.yaml: params.metrics: "
+            "'unlock_success_rate' would name grouped series by its metric name",
+        ),
+        (
+            "charts/late_arrivals_per_ingest_day_share_of_kept_rows.yaml",
+            lambda chart: chart["params"]["metrics"][0].update(
+                sqlExpression="SUM(late_1h_share) * 100"
+            ),
+            "charts/late_arrivals_per_ingest_day_share_of_kept_rows.yaml: params.metrics: "
+            "'Over 1 h late' must repeat the expression of a dataset metric",
+        ),
+        (
+            "datasets/access_warehouse/mart_firmware_release_health.yaml",
+            set_metric("reliability_new", verbose_name="New release"),
+            "datasets/access_warehouse/mart_firmware_release_health.yaml: "
+            "metrics.reliability_new.verbose_name: 'New release' differs from the label of "
+            "the column of that name",
+        ),
+    ],
+    ids=[
+        "title",
+        "legend",
+        "table-header",
+        "grouped-series",
+        "labelled-metric-drift",
+        "metric-label-hidden-by-column",
+    ],
+)
+def test_titles_legends_and_headers_read_as_plain_words(manifest, copy, path, change, problem):
+    edit_yaml(copy, path, change)
+    assert any(p.startswith(problem) for p in check(copy, manifest)), problem
+
+
+RATE_CHART = "charts/unlock_success_rate_and_95_interval_per_day.yaml"
+
+
+@pytest.mark.parametrize(
+    "params",
+    [{"truncateYAxis": False}, {"y_axis_bounds": [0, 1.2]}],
+    ids=["axis-from-zero-auto-max", "axis-to-120-percent"],
+)
+def test_a_rate_axis_is_0_to_100_percent_or_auto_ranged(manifest, copy, params):
+    edit_yaml(copy, RATE_CHART, set_params(**params))
+    assert f"{RATE_CHART}: params.y_axis_bounds: a rate needs a 0-100% axis" in "\n".join(
+        check(copy, manifest)
+    )
+
+
+def test_a_p_value_shows_three_significant_figures(manifest, copy):
+    edit_yaml(copy, FIRMWARE_TABLE, set_format("success_p_value", ".2f"))
+    assert (
+        f"{FIRMWARE_TABLE}: params.column_config.success_p_value: p-value format '.2f' "
+        "must show three significant figures ('.3~g')"
+    ) in check(copy, manifest)
+
+
+@pytest.mark.parametrize(
+    ("path", "params", "problem"),
+    [
+        (
+            "charts/unlock_latency_percentiles_per_day.yaml",
+            {"legendType": "scroll"},
+            "charts/unlock_latency_percentiles_per_day.yaml: params.legendType: 3 series fit "
+            "a plain legend",
+        ),
+        (
+            "charts/quarantined_rows_per_ingest_day_by_reason.yaml",
+            {"legendType": "scroll"},
+            "charts/quarantined_rows_per_ingest_day_by_reason.yaml: params.legendType: "
+            "6 series fit a plain legend",
+        ),
+        (
+            BAND_MIX,
+            {"xAxisLabelInterval": "auto"},
+            f"{BAND_MIX}: params.xAxisLabelInterval: every category needs its label",
+        ),
+    ],
+    ids=["paged-legend", "paged-legend-of-grouped-series", "skipped-category-label"],
+)
+def test_legends_and_category_labels_are_readable(manifest, copy, path, params, problem):
+    edit_yaml(copy, path, set_params(**params))
+    assert any(p.startswith(problem) for p in check(copy, manifest)), problem
+
+
+@pytest.mark.parametrize(
+    ("path", "change", "problem"),
+    [
+        (
+            BAND_MIX,
+            set_params(
+                metrics=["fobs_healthy", "fobs_watch", "fobs_replace_now", "fobs_replace_soon"]
+            ),
+            f"{BAND_MIX}: params.metrics: health bands must read healthy, watch, replace soon, "
+            "replace now",
+        ),
+        (
+            "datasets/access_warehouse/mart_fob_health_by_segment.yaml",
+            set_metric("fobs_replace_now", verbose_name="0 Replace now"),
+            f"{BAND_MIX}: params.metrics: health bands must read",
+        ),
+        (
+            "dashboards/key_fob_battery_health.yaml",
+            set_label_color("fobs_replace_now", "#2E7D32"),
+            "dashboards/key_fob_battery_health.yaml: metadata.label_colors.fobs_replace_now: "
+            "must be #C62828",
+        ),
+        (
+            "dashboards/telemetry_data_quality.yaml",
+            lambda dashboard: dashboard["metadata"].pop("label_colors"),
+            "dashboards/telemetry_data_quality.yaml: metadata.label_colors.regression: "
+            "must be #C62828",
+        ),
+        (
+            FIRMWARE_TABLE,
+            set_value_color("regression", "#2E7D32"),
+            f"{FIRMWARE_TABLE}: params.conditional_formatting: status 'regression' must be "
+            "coloured #C62828",
+        ),
+    ],
+    ids=["band-order", "band-labels-sort", "band-colour", "shared-colours", "status-colour"],
+)
+def test_colours_mean_the_same_on_every_dashboard(manifest, copy, path, change, problem):
+    edit_yaml(copy, path, change)
+    assert any(p.startswith(problem) for p in check(copy, manifest)), problem
+
 
 def test_drifted_exposures_fail(manifest, copy):
     exposures = copy / "exposures.yml"
@@ -278,6 +545,23 @@ def test_a_dashboard_pointing_at_a_missing_chart_names_the_key(copy):
         match=r"telemetry_data_quality\.yaml: key 'position\.CHART-rows_read_last_7_days",
     ):
         load_bundle(copy / "dashboards")
+
+
+def test_a_new_status_without_an_agreed_colour_fails(manifest, copy, tmp_path):
+    def add_status(nodes):
+        test = next(
+            n
+            for n in nodes.values()
+            if (n.get("test_metadata") or {}).get("name") == "accepted_values"
+            and n["attached_node"].endswith(".mart_firmware_release_health")
+            and n["test_metadata"]["kwargs"]["column_name"] == "status"
+        )
+        test["test_metadata"]["kwargs"]["values"].append("in_progress")
+
+    assert (
+        f"{FIRMWARE_TABLE}: params.conditional_formatting: status 'in_progress' has no agreed "
+        "colour (VALUE_COLORS in check.py)"
+    ) in check(copy, edit_manifest(manifest, tmp_path, add_status))
 
 
 # --- the normalizer -------------------------------------------------------------------

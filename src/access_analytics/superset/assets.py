@@ -29,12 +29,12 @@ REQUIRED_KEYS = {
     "charts": ("slice_name", "viz_type", "params", "uuid", "dataset_uuid"),
     "dashboards": ("dashboard_title", "uuid", "position", "metadata"),
 }
-# Volatile metadata Superset's UI writes back on every save.
+# Volatile metadata Superset's UI writes back on every save. `label_colors` is not: it
+# holds the colours given to meanings (health bands, release status), kept in git.
 VOLATILE_DASHBOARD_METADATA = (
     "shared_label_colors",
     "map_label_colors",
     "color_scheme_domain",
-    "label_colors",
     "positions",
     "show_native_filters",
     "chart_configuration",

@@ -4,13 +4,15 @@ exposures and dataset descriptions from it.
 A chart that uses a column, metric or dataset the marts no longer have would
 only fail when someone opens it; this check fails CI instead, with the file
 and the name that broke.
+It also holds the presentation rules: labels and units, rate axes, legends and
+the colours that carry a meaning.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -66,6 +68,8 @@ class MartModel:
     unique_id: str
     description: str
     columns: dict[str, str]
+    # Values of the columns with an accepted_values test: they bound a chart's series.
+    accepted_values: dict[str, list[Any]] = field(default_factory=dict)
 
 
 def load_marts(manifest_path: Path) -> dict[str, MartModel]:
@@ -80,6 +84,12 @@ def load_marts(manifest_path: Path) -> dict[str, MartModel]:
         name = node.get("alias") or node["name"]
         columns = {c: v.get("description", "") for c, v in node.get("columns", {}).items()}
         marts[name] = MartModel(name, node["unique_id"], node.get("description", ""), columns)
+    by_id = {mart.unique_id: mart for mart in marts.values()}
+    for node in manifest["nodes"].values():
+        test = node.get("test_metadata") or {}
+        mart = by_id.get(node.get("attached_node") or "")
+        if test.get("name") == "accepted_values" and mart is not None:
+            mart.accepted_values[test["kwargs"]["column_name"]] = test["kwargs"]["values"]
     return marts
 
 
@@ -229,7 +239,333 @@ def check_bundle(bundle: Bundle, marts: dict[str, MartModel]) -> list[str]:
                     problems.append(
                         f"{name}: native filter '{flt['name']}': column '{column}' does not exist"
                     )
+    return problems + presentation_problems(bundle, marts)
+
+
+# --- presentation: what a manager reads at a glance -------------------------------------
+
+# One colour per meaning on every dashboard (metadata.label_colors). Series of saved
+# metrics take the colour of their metric name, grouped series that of their value.
+GREEN, AMBER, ORANGE, RED, GREY = "#2E7D32", "#F9A825", "#EF6C00", "#C62828", "#9E9E9E"
+HEALTH_BAND_COLORS = {  # in band order, from fine to urgent
+    "healthy": GREEN,
+    "watch": AMBER,
+    "replace_soon": ORANGE,
+    "replace_now": RED,
+}
+BAND_METRICS = {f"fobs_{band}": band for band in HEALTH_BAND_COLORS}
+FIRMWARE_STATUS_COLORS = {"regression": RED, "ok": GREEN, "insufficient_data": GREY}
+SHARED_LABEL_COLORS = {
+    **HEALTH_BAND_COLORS,
+    **{metric: HEALTH_BAND_COLORS[band] for metric, band in BAND_METRICS.items()},
+    **FIRMWARE_STATUS_COLORS,
+}
+# Table columns whose cells are coloured by value.
+VALUE_COLORS = {"health_band": HEALTH_BAND_COLORS, "status": FIRMWARE_STATUS_COLORS}
+
+NUMERIC_TYPES = {"DOUBLE", "FLOAT", "REAL", "DECIMAL"}
+# Fixed point with at most two decimals: counts (d), plain numbers (f), percentages (%).
+FIXED_FORMAT = re.compile(r"[+-]?,?(\.[0-2])?[df%]")
+P_VALUE_FORMAT = re.compile(r"\.3~?[gr]")  # three significant figures
+# A unit a plain number's label must name: (ms), (mV), (mV/day), (days) or per 10k.
+UNIT_IN_LABEL = re.compile(r"\((ms|mV|mV/day|days)\)|\bper 10k\b")
+INTERNAL_WORDING = re.compile(r"\b[A-Za-z0-9]+_[A-Za-z0-9_]+\b|\([^)]*\brow\)")
+SHOWN_TEXT_PARAMS = ("x_axis_title", "y_axis_title", "subheader", "compare_suffix")
+MAX_PLAIN_LEGEND_SERIES = 6
+
+
+def _decimals_problem(fmt: str) -> str | None:
+    if FIXED_FORMAT.fullmatch(fmt):
+        return None
+    return f"number format '{fmt}' must be fixed point with at most two decimals"
+
+
+def _format_problem(label: str, fmt: str | None, is_p_value: bool) -> str | None:
+    """Why a number format does not show the value readably with its unit, if it does not."""
+    if not fmt:
+        return "no number format"
+    if is_p_value:
+        if P_VALUE_FORMAT.fullmatch(fmt):
+            return None
+        return f"p-value format '{fmt}' must show three significant figures ('.3~g')"
+    if _decimals_problem(fmt):
+        return _decimals_problem(fmt)
+    if fmt.endswith(("%", "d")) or UNIT_IN_LABEL.search(label):
+        return None
+    return (
+        f"neither the format '{fmt}' nor the label '{label}' carries a unit "
+        "(%, a count, (ms), (mV), (mV/day), (days) or per 10k)"
+    )
+
+
+def _is_percent(fmt: str | None) -> bool:
+    return bool(fmt) and fmt.endswith("%")
+
+
+def _natural_key(text: str) -> list[Any]:
+    """The order Superset sorts series names in (numbers by value, case ignored)."""
+    return [int(part) if part.isdigit() else part.lower() for part in re.split(r"(\d+)", text)]
+
+
+def _wording_problem(where: str, text: Any) -> list[str]:
+    if isinstance(text, str) and INTERNAL_WORDING.search(text):
+        return [f"{where}: '{text}' reads as internal wording (snake_case or '(... row)')"]
+    return []
+
+
+def _shown_columns(params: dict[str, Any]) -> list[str]:
+    """Every dataset column a chart displays."""
+    return [
+        column for key in (*COLUMN_PARAMS, "x_axis") for column in _param_columns(params.get(key))
+    ]
+
+
+def _saved_metrics(params: dict[str, Any]) -> list[str]:
+    return [
+        item
+        for key in METRIC_PARAMS
+        for item in (params.get(key) if isinstance(params.get(key), list) else [params.get(key)])
+        if isinstance(item, str)
+    ]
+
+
+def _dataset_problems(name: str, dataset: dict[str, Any]) -> list[str]:
+    problems: list[str] = []
+    column_labels = {c["column_name"]: c.get("verbose_name") for c in dataset["columns"]}
+    for metric in dataset["metrics"]:
+        where = f"{name}: metrics.{metric['metric_name']}"
+        label = metric.get("verbose_name")
+        if not label:
+            problems.append(f"{where}: no verbose_name (the label a reader sees)")
+            continue
+        column_label = column_labels.get(metric["metric_name"])
+        if column_label and column_label != label:
+            problems.append(
+                f"{where}.verbose_name: '{label}' differs from the label of the column of "
+                f"that name ('{column_label}'), which Superset shows in its place"
+            )
+        problems += _wording_problem(f"{where}.verbose_name", label)
+        problem = _format_problem(label, metric.get("d3format"), "p_value" in metric["metric_name"])
+        if problem:
+            problems.append(f"{where}.d3format: {problem}")
     return problems
+
+
+def _chart_problems(
+    name: str,
+    chart: dict[str, Any],
+    dataset_name: str,
+    dataset: dict[str, Any],
+    mart: MartModel | None,
+) -> list[str]:
+    params = chart["params"]
+    viz = chart["viz_type"]
+    columns = {c["column_name"]: c for c in dataset["columns"]}
+    metrics = {m["metric_name"]: m for m in dataset["metrics"]}
+    shown_metrics = [metrics[m] for m in _saved_metrics(params) if m in metrics]
+    problems = _wording_problem(f"{name}: slice_name", chart["slice_name"])
+    for key in SHOWN_TEXT_PARAMS:
+        problems += _wording_problem(f"{name}: params.{key}", params.get(key))
+
+    column_config = params.get("column_config") or {}
+    for column_name in _shown_columns(params):
+        column = columns.get(column_name)
+        if column is None:
+            continue  # reported by check_bundle
+        label = column.get("verbose_name")
+        if not label:
+            problems.append(
+                f"{dataset_name}: columns.{column_name}: no verbose_name, yet charts show it"
+            )
+            continue
+        problems += _wording_problem(f"{dataset_name}: columns.{column_name}.verbose_name", label)
+        if viz == "table" and (column.get("type") or "").upper() in NUMERIC_TYPES:
+            fmt = (column_config.get(column_name) or {}).get("d3NumberFormat")
+            problem = _format_problem(label, fmt, "p_value" in column_name)
+            if problem:
+                problems.append(f"{name}: params.column_config.{column_name}: {problem}")
+    for column_name, config in column_config.items():
+        where = f"{name}: params.column_config.{column_name}.customColumnName"
+        problems += _wording_problem(where, config.get("customColumnName"))
+
+    y_format = params.get("y_axis_format")
+    if y_format:
+        if _decimals_problem(y_format):
+            problems.append(f"{name}: params.y_axis_format: {_decimals_problem(y_format)}")
+        for metric in shown_metrics:
+            if _is_percent(metric.get("d3format")) != _is_percent(y_format):
+                problems.append(
+                    f"{name}: params.y_axis_format: '{y_format}' does not show the unit of "
+                    f"'{metric['metric_name']}' ('{metric.get('d3format')}')"
+                )
+
+    if viz.startswith("big_number") and not params.get("show_metric_name"):
+        for metric in shown_metrics:
+            if not (metric.get("d3format") or "").endswith(("%", "d")):
+                problems.append(
+                    f"{name}: params.show_metric_name: the unit of '{metric['metric_name']}' "
+                    "is only in its label; show it (true)"
+                )
+    if viz.startswith("echarts_timeseries"):
+        problems += _axis_and_legend_problems(name, params, columns, shown_metrics, mart)
+        problems += _grouped_series_name_problems(name, params, metrics)
+    problems += _band_order_problems(name, params, metrics)
+    if viz == "table":
+        problems += _value_color_problems(name, params, mart)
+    return problems
+
+
+def _axis_and_legend_problems(
+    name: str,
+    params: dict[str, Any],
+    columns: dict[str, dict[str, Any]],
+    shown_metrics: list[dict[str, Any]],
+    mart: MartModel | None,
+) -> list[str]:
+    problems: list[str] = []
+    y_format = params.get("y_axis_format")
+    is_rate = _is_percent(y_format) or (
+        not y_format and any(_is_percent(m.get("d3format")) for m in shown_metrics)
+    )
+    bounds = list(params.get("y_axis_bounds") or [None, None])
+    auto_ranged = params.get("truncateYAxis") is True and bounds == [None, None]
+    if is_rate and bounds != [0, 1] and not auto_ranged:
+        problems.append(
+            f"{name}: params.y_axis_bounds: a rate needs a 0-100% axis (y_axis_bounds [0, 1]) "
+            "or an auto-ranged one (truncateYAxis true, no bounds)"
+        )
+    series = _series_count(params, mart)
+    if (
+        params.get("show_legend")
+        and series is not None
+        and series <= MAX_PLAIN_LEGEND_SERIES
+        and params.get("legendType") != "plain"
+    ):
+        problems.append(
+            f"{name}: params.legendType: {series} series fit a plain legend ('plain'), "
+            "not a paged one"
+        )
+    x_column = columns.get(params.get("x_axis")) if isinstance(params.get("x_axis"), str) else None
+    if x_column and not x_column.get("is_dttm") and str(params.get("xAxisLabelInterval")) != "0":
+        problems.append(
+            f"{name}: params.xAxisLabelInterval: every category needs its label ('0', "
+            "rotate long labels with xAxisLabelRotation)"
+        )
+    return problems
+
+
+def _grouped_series_name_problems(
+    name: str, params: dict[str, Any], metrics: dict[str, dict[str, Any]]
+) -> list[str]:
+    """Grouped series of several metrics are named 'metric, value' by the metric's name,
+    not its verbose name: such charts use labelled metrics that repeat a dataset metric."""
+    chart_metrics = params.get("metrics") or []
+    if not params.get("groupby") or len(chart_metrics) < 2:
+        return []
+    expressions = {m["expression"] for m in metrics.values()}
+    problems: list[str] = []
+    for item in chart_metrics:
+        if isinstance(item, str):
+            problems.append(
+                f"{name}: params.metrics: '{item}' would name grouped series by its metric "
+                "name; use a labelled metric repeating the dataset metric's expression"
+            )
+        elif isinstance(item, dict):
+            label = item.get("label") or ""
+            problems += _wording_problem(f"{name}: params.metrics.label", label)
+            if item.get("sqlExpression") not in expressions:
+                problems.append(
+                    f"{name}: params.metrics: '{label}' must repeat the expression of a "
+                    "dataset metric (metrics are defined once)"
+                )
+    return problems
+
+
+def _series_count(params: dict[str, Any], mart: MartModel | None) -> int | None:
+    """At most how many series a chart draws: metrics times the accepted values of each
+    grouping column; None when a grouping column has no accepted values."""
+    count = len(params.get("metrics") or [])
+    for column in _param_columns(params.get("groupby")):
+        values = mart.accepted_values.get(column) if mart else None
+        if values is None:
+            return None
+        count *= len(values)
+    return count
+
+
+def _band_order_problems(
+    name: str, params: dict[str, Any], metrics: dict[str, dict[str, Any]]
+) -> list[str]:
+    shown = [m for m in params.get("metrics") or [] if isinstance(m, str) and m in BAND_METRICS]
+    if not shown:
+        return []
+    in_band_order = [m for m in BAND_METRICS if m in shown]
+    labels = [metrics[m].get("verbose_name") or m for m in in_band_order]
+    if (
+        shown == in_band_order
+        and params.get("sort_series_type") == "name"
+        and params.get("sort_series_ascending") is True
+        and sorted(labels, key=_natural_key) == labels
+    ):
+        return []
+    return [
+        f"{name}: params.metrics: health bands must read healthy, watch, replace soon, "
+        "replace now: metrics in that order, sort_series_type 'name' ascending and labels "
+        f"that sort that way (now {labels})"
+    ]
+
+
+def _value_color_problems(name: str, params: dict[str, Any], mart: MartModel | None) -> list[str]:
+    shown = set(_shown_columns(params))
+    formatting = params.get("conditional_formatting") or []
+    problems: list[str] = []
+    for column, colors in VALUE_COLORS.items():
+        if column not in shown:
+            continue
+        for value in mart.accepted_values.get(column, []) if mart else []:
+            if value not in colors:
+                problems.append(
+                    f"{name}: params.conditional_formatting: {column} '{value}' has no agreed "
+                    "colour (VALUE_COLORS in check.py)"
+                )
+        for value, color in colors.items():
+            rule = next(
+                (
+                    f
+                    for f in formatting
+                    if f.get("column") == column
+                    and f.get("operator") == "="
+                    and f.get("targetValue") == value
+                ),
+                {},
+            )
+            if rule.get("colorScheme") != color:
+                problems.append(
+                    f"{name}: params.conditional_formatting: {column} '{value}' must be "
+                    f"coloured {color}"
+                )
+    return problems
+
+
+def presentation_problems(bundle: Bundle, marts: dict[str, MartModel]) -> list[str]:
+    """Labels, units, axes, legends and colours a manager reads correctly at a glance."""
+    problems: list[str] = []
+    datasets = bundle.by_uuid("datasets")
+    for name, dataset in bundle.of("datasets").items():
+        problems += _dataset_problems(name, dataset)
+    for name, chart in bundle.of("charts").items():
+        dataset_name, dataset = datasets[str(chart["dataset_uuid"])]
+        mart = marts.get(dataset["table_name"])
+        problems += _chart_problems(name, chart, dataset_name, dataset, mart)
+    for name, dashboard in bundle.of("dashboards").items():
+        label_colors = dashboard["metadata"].get("label_colors") or {}
+        for label, color in SHARED_LABEL_COLORS.items():
+            if label_colors.get(label) != color:
+                problems.append(
+                    f"{name}: metadata.label_colors.{label}: must be {color}, "
+                    "the same colour on every dashboard"
+                )
+    return list(dict.fromkeys(problems))
 
 
 # --- exposures and descriptions -------------------------------------------------------
