@@ -233,6 +233,7 @@ def test_the_freshness_strip_is_no_exposure_dependency(manifest):
         (chart,) = dashboard["position"][top_row]["children"]
         assert chart == "CHART-data_freshness_and_build", dashboard["dashboard_title"]
 
+
 # --- presentation: labels, units, axes, legends, colours ------------------------------
 
 UNLOCK_DATASET = "datasets/access_warehouse/mart_unlock_daily_by_slice.yaml"
