@@ -294,8 +294,22 @@ def set_label_color(label: str, color: str):
     return change
 
 
-@pytest.mark.parametrize(
-    ("path", "change", "problem"),
+def _cases(ids: list[str], cases: list[tuple]) -> list:
+    """Parametrize cases (path, change, expected problem) with their ids."""
+    return [pytest.param(*case, id=id_) for id_, case in zip(ids, cases, strict=True)]
+
+
+# The check must fail, naming file, key and rule: every number has a label and a unit.
+LABEL_AND_UNIT_CASES = _cases(
+    [
+        "metric-label",
+        "column-label",
+        "metric-unit",
+        "three-decimals",
+        "table-column-format",
+        "chart-format-unit",
+        "big-number-unit",
+    ],
     [
         (
             UNLOCK_DATASET,
@@ -338,23 +352,19 @@ def set_label_color(label: str, color: str):
             "'latency_p95_ms' is only in its label",
         ),
     ],
-    ids=[
-        "metric-label",
-        "column-label",
-        "metric-unit",
-        "three-decimals",
-        "table-column-format",
-        "chart-format-unit",
-        "big-number-unit",
-    ],
 )
-def test_every_number_has_a_label_and_a_unit(manifest, copy, path, change, problem):
-    edit_yaml(copy, path, change)
-    assert any(p.startswith(problem) for p in check(copy, manifest)), problem
 
 
-@pytest.mark.parametrize(
-    ("path", "change", "problem"),
+# The check must fail, naming file, key and rule: titles, legends and headers read as plain words.
+PLAIN_WORDS_CASES = _cases(
+    [
+        "title",
+        "legend",
+        "table-header",
+        "grouped-series",
+        "labelled-metric-drift",
+        "metric-label-hidden-by-column",
+    ],
     [
         (
             "charts/unlock_attempts_by_model_and_region.yaml",
@@ -395,18 +405,7 @@ def test_every_number_has_a_label_and_a_unit(manifest, copy, path, change, probl
             "the column of that name",
         ),
     ],
-    ids=[
-        "title",
-        "legend",
-        "table-header",
-        "grouped-series",
-        "labelled-metric-drift",
-        "metric-label-hidden-by-column",
-    ],
 )
-def test_titles_legends_and_headers_read_as_plain_words(manifest, copy, path, change, problem):
-    edit_yaml(copy, path, change)
-    assert any(p.startswith(problem) for p in check(copy, manifest)), problem
 
 
 RATE_CHART = "charts/unlock_success_rate_and_95_interval_per_day.yaml"
@@ -460,8 +459,9 @@ def test_legends_and_category_labels_are_readable(manifest, copy, path, params, 
     assert any(p.startswith(problem) for p in check(copy, manifest)), problem
 
 
-@pytest.mark.parametrize(
-    ("path", "change", "problem"),
+# The check must fail, naming file, key and rule: colours mean the same on every dashboard.
+COLOUR_CASES = _cases(
+    ["band-order", "band-labels-sort", "band-colour", "shared-colours", "status-colour"],
     [
         (
             BAND_MIX,
@@ -495,9 +495,13 @@ def test_legends_and_category_labels_are_readable(manifest, copy, path, params, 
             "coloured #C62828",
         ),
     ],
-    ids=["band-order", "band-labels-sort", "band-colour", "shared-colours", "status-colour"],
 )
-def test_colours_mean_the_same_on_every_dashboard(manifest, copy, path, change, problem):
+
+
+@pytest.mark.parametrize(
+    ("path", "change", "problem"), LABEL_AND_UNIT_CASES + PLAIN_WORDS_CASES + COLOUR_CASES
+)
+def test_a_chart_breaking_a_presentation_rule_fails(manifest, copy, path, change, problem):
     edit_yaml(copy, path, change)
     assert any(p.startswith(problem) for p in check(copy, manifest)), problem
 

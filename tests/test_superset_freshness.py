@@ -34,25 +34,29 @@ def expected_strip(build) -> dict[str, Any]:
     """What the strip must show for the build file, computed from its own record."""
     record = check_build(build.path)
     with duckdb.connect(str(build.path), read_only=True) as con:
-        tests = con.execute(
+
+        def scalar(sql: str, *params: object) -> Any:
+            return con.execute(sql, list(params)).fetchone()[0]
+
+        tests = scalar(
             "select count(*) from build_meta.dbt_node_results"
             " where invocation_id = ? and resource_type in ('test', 'unit_test')",
-            [record.invocation_id],
-        ).fetchone()[0]
-        quarantined = con.execute(
+            record.invocation_id,
+        )
+        quarantined = scalar(
             "select sum(rows_quarantined) from marts.mart_data_quality_daily as quality"
             " inner join build_meta.dbt_raw_tables as raw_table"
             " using (table_name) where raw_table.invocation_id = ?"
             " and quality.ingest_date = raw_table.newest_ingest_date",
-            [record.invocation_id],
-        ).fetchone()[0]
-        event_day = con.execute(
+            record.invocation_id,
+        )
+        event_day = scalar(
             "select least("
             " greatest((select max(attempt_date) from marts.fct_unlock_attempts),"
             "  (select max(tap_date) from marts.fct_card_taps),"
             "  (select max(episode_date) from marts.fct_walkaway_episodes)),"
             " (select max(reading_date) from marts.fct_fob_battery_daily))"
-        ).fetchone()[0]
+        )
     telemetry = [
         t for t in record.raw_tables if t["table_name"] in ("access_events", "fob_battery_readings")
     ]

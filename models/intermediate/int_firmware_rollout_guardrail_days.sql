@@ -10,8 +10,19 @@
     mart's query does not inline this one (Trino limits query stages).
 -#}
 
+{#- Each guardrail: its name, the daily counts it reads, its sample and its bad ones. -#}
+{%- set guardrails = [
+    ('unlock_failure', 'daily_attempts', 'attempts', 'timed_out'),
+    ('slow_unlock', 'daily_attempts', 'attempts', 'slow_unlocks'),
+    ('walkaway_failure', 'daily_episodes', 'eligible', 'not_locked'),
+] %}
+
 {%- set from_window_start -%}
-over (partition by firmware_version, guardrail order by metric_date rows between unbounded preceding and current row)
+over (
+    partition by comparison_days.firmware_version, guardrails.guardrail
+    order by comparison_days.metric_date
+    rows between unbounded preceding and current row
+)
 {%- endset %}
 
 with
@@ -22,7 +33,7 @@ attempts as (select * from {{ ref('int_unlock_attempts_sessionized') }}),
 
 episodes as (select * from {{ ref('int_walkaway_episodes_sessionized') }}),
 
-events as (select * from {{ ref('stg_raw__access_events') }}),
+event_times as (select event_at from {{ ref('stg_raw__access_events') }}),
 
 thresholds as (select * from {{ ref('metric_thresholds') }}),
 
@@ -30,7 +41,7 @@ calendar as (
 
     {{ access_analytics.date_spine(
         '(select min(window_start) from comparisons)',
-        '(select max(cast(event_at as date)) from events)',
+        '(select max(cast(event_at as date)) from event_times)',
     ) }}
 
 ),
@@ -93,37 +104,23 @@ daily_episodes as (
 
 daily_guardrails as (
 
+    {%- for guardrail, daily, sample, bad in guardrails %}
     select
         firmware_version,
         metric_date,
         is_new,
-        'unlock_failure' as guardrail,
-        attempts as n,
-        timed_out as bad
-    from daily_attempts
-    union all
-    select
-        firmware_version,
-        metric_date,
-        is_new,
-        'slow_unlock' as guardrail,
-        attempts as n,
-        slow_unlocks as bad
-    from daily_attempts
-    union all
-    select
-        firmware_version,
-        metric_date,
-        is_new,
-        'walkaway_failure' as guardrail,
-        eligible as n,
-        not_locked as bad
-    from daily_episodes
+        '{{ guardrail }}' as guardrail,
+        {{ sample }} as n,
+        {{ bad }} as bad
+    from {{ daily }}
+    {{ 'union all' if not loop.last }}
+    {%- endfor %}
 
 ),
 
 guardrail_days as (
 
+    -- each day of each window, for each guardrail, with the sums up to that day
     select
         comparison_days.firmware_version,
         comparison_days.predecessor_version,
@@ -131,12 +128,17 @@ guardrail_days as (
         comparison_days.window_end,
         comparison_days.metric_date,
         guardrails.guardrail,
-        coalesce(new_side.n, 0) as day_n_new,
-        coalesce(new_side.bad, 0) as day_bad_new,
-        coalesce(prev_side.n, 0) as day_n_prev,
-        coalesce(prev_side.bad, 0) as day_bad_prev
+        cast(sum(coalesce(new_side.n, 0)) {{ from_window_start }} as bigint) as n_new,
+        cast(sum(coalesce(new_side.bad, 0)) {{ from_window_start }} as bigint) as bad_new,
+        cast(sum(coalesce(prev_side.n, 0)) {{ from_window_start }} as bigint) as n_prev,
+        cast(sum(coalesce(prev_side.bad, 0)) {{ from_window_start }} as bigint) as bad_prev
     from comparison_days
-    cross join (values ('unlock_failure'), ('slow_unlock'), ('walkaway_failure')) as guardrails (guardrail)
+    cross join (
+        values
+        {%- for guardrail in guardrails %}
+        ('{{ guardrail[0] }}'){{ ',' if not loop.last }}
+        {%- endfor %}
+    ) as guardrails (guardrail)
     left join daily_guardrails as new_side
         on
             comparison_days.firmware_version = new_side.firmware_version
@@ -152,39 +154,13 @@ guardrail_days as (
 
 ),
 
-cumulative as (
-
-    select
-        firmware_version,
-        predecessor_version,
-        window_start,
-        window_end,
-        metric_date,
-        guardrail,
-        cast(sum(day_n_new) {{ from_window_start }} as bigint) as n_new,
-        cast(sum(day_bad_new) {{ from_window_start }} as bigint) as bad_new,
-        cast(sum(day_n_prev) {{ from_window_start }} as bigint) as n_prev,
-        cast(sum(day_bad_prev) {{ from_window_start }} as bigint) as bad_prev
-    from guardrail_days
-
-),
-
 final as (
 
     select
-        firmware_version,
-        predecessor_version,
-        window_start,
-        window_end,
-        metric_date,
-        guardrail,
-        n_new,
-        bad_new,
-        n_prev,
-        bad_prev,
+        *,
         {{ access_analytics.safe_ratio('bad_new', 'n_new') }} as rate_new,
         {{ access_analytics.safe_ratio('bad_prev', 'n_prev') }} as rate_prev
-    from cumulative
+    from guardrail_days
 
 )
 

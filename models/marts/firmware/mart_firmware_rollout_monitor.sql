@@ -9,7 +9,12 @@
     p <= firmware_seq_alpha and the rate is worse by firmware_min_rate_drop.
 -#}
 
-{%- set guardrails = ['unlock_failure', 'slow_unlock', 'walkaway_failure'] %}
+{#- The guardrails of int_firmware_rollout_guardrail_days, in the column order of the mart. -#}
+{%- set guardrails = [
+    'unlock_failure',
+    'slow_unlock',
+    'walkaway_failure',
+] %}
 
 with
 
