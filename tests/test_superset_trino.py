@@ -123,16 +123,27 @@ def test_the_import_switches_the_one_connection_to_trino(both_engines):
     assert [row["backend"] for row in databases] == ["trino"]
 
 
+# The freshness strip reads the build_info that publishing writes into the served DuckDB
+# file; a Trino deployment has no publish step, hence no build_info (a known gap).
+FRESHNESS_STRIP = "Data freshness and build"
+
+
 def test_every_chart_returns_rows_on_trino(both_engines):
     _bundle, _databases, on_duckdb, on_trino = both_engines
     assert on_trino.keys() == on_duckdb.keys()
     assert len(on_trino) >= 20
+    strips = {
+        chart: result for chart, result in on_trino.items() if chart.endswith(FRESHNESS_STRIP)
+    }
+    assert len(strips) == 5
+    for chart, result in strips.items():
+        assert result.status == 400 and "Schema 'main' does not exist" in str(result.error), chart
     failures = [
         f"{chart}: HTTP {result.status} {result.error}"
         if result.status != 200
         else f"{chart}: no rows"
         for chart, result in on_trino.items()
-        if result.status != 200 or not result.rows
+        if chart not in strips and (result.status != 200 or not result.rows)
     ]
     assert not failures, f"{len(failures)} of {len(on_trino)} charts failed:\n" + "\n".join(
         failures
