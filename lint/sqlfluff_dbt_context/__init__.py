@@ -32,6 +32,7 @@ import yaml
 from sqlfluff.core.templaters.builtins.dbt import MacroReturn
 
 _ROOT = Path(__file__).resolve().parents[2]
+_PROJECT = yaml.safe_load((_ROOT / "dbt_project.yml").read_text())
 
 
 class LintCompilationError(jinja2.TemplateError):
@@ -39,8 +40,7 @@ class LintCompilationError(jinja2.TemplateError):
 
 
 def _project_vars() -> dict:
-    project = yaml.safe_load((_ROOT / "dbt_project.yml").read_text())
-    values = dict(project.get("vars") or {})
+    values = dict(_PROJECT.get("vars") or {})
     parser = configparser.ConfigParser()
     parser.read(_ROOT / ".sqlfluff")
     section = "sqlfluff:templater:dbt:context"
@@ -131,7 +131,7 @@ class _Target:
 
 target = _Target()
 
-project_name = yaml.safe_load((_ROOT / "dbt_project.yml").read_text())["name"]
+project_name = _PROJECT["name"]
 
 
 def _source_nodes() -> dict:

@@ -339,6 +339,18 @@ def stale_after_hours() -> float:
     return hours
 
 
+def _build_info_column_names(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """main.build_info's columns in order (none when the file has no build_info)."""
+    return [
+        row[0]
+        for row in con.execute(
+            "select column_name from information_schema.columns"
+            " where table_catalog = current_database() and table_schema = 'main'"
+            " and table_name = 'build_info' order by ordinal_position"
+        ).fetchall()
+    ]
+
+
 def _copy_build_info(
     con: duckdb.DuckDBPyConnection, record: BuildRecord, stale_after: float
 ) -> None:
@@ -433,7 +445,7 @@ def _copy_build_info(
             record.invocation_id,
         ],
     )
-    names = [row[0] for row in con.execute("describe main.build_info").fetchall()]
+    names = _build_info_column_names(con)
     if names != list(BUILD_INFO_COLUMNS):
         raise PublishError(f"build_info has columns {names}, expected {list(BUILD_INFO_COLUMNS)}")
 
@@ -487,12 +499,7 @@ def check_serving(path: Path, required: list[str]) -> None:
                 raise PublishError(f"{path}: schema marts lacks {', '.join(missing)}")
             for name in required:
                 con.execute(f'select count(*) from marts."{name}"').fetchone()
-            info = con.execute(
-                "select column_name from information_schema.columns"
-                " where table_catalog = current_database() and table_schema = 'main'"
-                " and table_name = 'build_info' order by ordinal_position"
-            ).fetchall()
-            if [row[0] for row in info] != list(BUILD_INFO_COLUMNS):
+            if _build_info_column_names(con) != list(BUILD_INFO_COLUMNS):
                 raise PublishError(
                     f"{path}: its build_info is not this version's (the dashboards' freshness"
                     " strip reads it): publish the build again"

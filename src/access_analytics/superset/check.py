@@ -288,8 +288,9 @@ def _format_problem(label: str, fmt: str | None, is_p_value: bool) -> str | None
         if P_VALUE_FORMAT.fullmatch(fmt):
             return None
         return f"p-value format '{fmt}' must show three significant figures ('.3~g')"
-    if _decimals_problem(fmt):
-        return _decimals_problem(fmt)
+    decimals = _decimals_problem(fmt)
+    if decimals:
+        return decimals
     if fmt.endswith(("%", "d")) or UNIT_IN_LABEL.search(label):
         return None
     return (
@@ -321,12 +322,8 @@ def _shown_columns(params: dict[str, Any]) -> list[str]:
 
 
 def _saved_metrics(params: dict[str, Any]) -> list[str]:
-    return [
-        item
-        for key in METRIC_PARAMS
-        for item in (params.get(key) if isinstance(params.get(key), list) else [params.get(key)])
-        if isinstance(item, str)
-    ]
+    """The dataset metrics a chart shows by name (labelled SQL metrics are not)."""
+    return [metric for key in METRIC_PARAMS for metric in _param_columns(params.get(key))]
 
 
 def _dataset_problems(name: str, dataset: dict[str, Any]) -> list[str]:
@@ -390,8 +387,9 @@ def _chart_problems(
 
     y_format = params.get("y_axis_format")
     if y_format:
-        if _decimals_problem(y_format):
-            problems.append(f"{name}: params.y_axis_format: {_decimals_problem(y_format)}")
+        decimals = _decimals_problem(y_format)
+        if decimals:
+            problems.append(f"{name}: params.y_axis_format: {decimals}")
         for metric in shown_metrics:
             if _is_percent(metric.get("d3format")) != _is_percent(y_format):
                 problems.append(
