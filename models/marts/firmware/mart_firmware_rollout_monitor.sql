@@ -85,6 +85,7 @@ days as (
         window_start,
         window_end,
         metric_date,
+        max(firmware_seq_alpha) as p_value_threshold,
         {%- for guardrail in guardrails %}
         max(case when guardrail = '{{ guardrail }}' then n_new end) as {{ guardrail }}_n_new,
         max(case when guardrail = '{{ guardrail }}' then n_prev end) as {{ guardrail }}_n_prev,
@@ -158,7 +159,15 @@ final as (
         case when days.metric_date >= first_flags.first_flagged_date then first_flags.first_flagged_date end
             as first_flagged_date,
         case when days.metric_date >= first_flags.first_flagged_date then first_flags.first_flagged_guardrails end
-            as flagged_guardrails
+            as flagged_guardrails,
+        case
+            when days.metric_date >= first_flags.first_flagged_date
+                then cast(
+                    {{ access_analytics.days_between('days.window_start', 'first_flags.first_flagged_date') }}
+                    as integer
+                )
+        end as days_to_detection,
+        days.p_value_threshold
     from days
     left join first_flags
         on days.firmware_version = first_flags.firmware_version
