@@ -48,7 +48,18 @@ SQL_WORDS = {
     "integer",
     "decimal",
 }
-COLUMN_PARAMS = ("groupby", "columns", "all_columns", "series", "entity")
+COLUMN_PARAMS = (
+    "groupby",
+    "columns",
+    "all_columns",
+    "series",
+    "entity",
+    # the Gantt chart's bars and their tooltip
+    "start_time",
+    "end_time",
+    "y_axis",
+    "tooltip_columns",
+)
 METRIC_PARAMS = (
     "metrics",
     "metric",
@@ -246,7 +257,14 @@ def check_bundle(bundle: Bundle, marts: dict[str, MartModel]) -> list[str]:
 
 # One colour per meaning on every dashboard (metadata.label_colors). Series of saved
 # metrics take the colour of their metric name, grouped series that of their value.
-GREEN, AMBER, ORANGE, RED, GREY = "#2E7D32", "#F9A825", "#EF6C00", "#C62828", "#9E9E9E"
+GREEN, AMBER, ORANGE, RED, GREY, BLUE = (
+    "#2E7D32",
+    "#F9A825",
+    "#EF6C00",
+    "#C62828",
+    "#9E9E9E",
+    "#1565C0",
+)
 HEALTH_BAND_COLORS = {  # in band order, from fine to urgent
     "healthy": GREEN,
     "watch": AMBER,
@@ -255,10 +273,18 @@ HEALTH_BAND_COLORS = {  # in band order, from fine to urgent
 }
 BAND_METRICS = {f"fobs_{band}": band for band in HEALTH_BAND_COLORS}
 FIRMWARE_STATUS_COLORS = {"regression": RED, "ok": GREEN, "insufficient_data": GREY}
+# The rollout monitor's daily status, as its charts show it (in words).
+ROLLOUT_STATUS_COLORS = {
+    "Regression": RED,
+    "OK": GREEN,
+    "Monitoring": BLUE,
+    "Insufficient data": GREY,
+}
 SHARED_LABEL_COLORS = {
     **HEALTH_BAND_COLORS,
     **{metric: HEALTH_BAND_COLORS[band] for metric, band in BAND_METRICS.items()},
     **FIRMWARE_STATUS_COLORS,
+    **ROLLOUT_STATUS_COLORS,
 }
 # Table columns whose cells are coloured by value.
 VALUE_COLORS = {"health_band": HEALTH_BAND_COLORS, "status": FIRMWARE_STATUS_COLORS}
@@ -387,7 +413,11 @@ def _chart_problems(
 
     y_format = params.get("y_axis_format")
     if y_format:
-        decimals = _decimals_problem(y_format)
+        only_p_values = bool(shown_metrics) and all(
+            "p_value" in metric["metric_name"] for metric in shown_metrics
+        )
+        decimals = _format_problem("", y_format, True) if only_p_values else None
+        decimals = decimals or (None if only_p_values else _decimals_problem(y_format))
         if decimals:
             problems.append(f"{name}: params.y_axis_format: {decimals}")
         for metric in shown_metrics:
