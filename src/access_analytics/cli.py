@@ -141,6 +141,61 @@ from access_analytics.trino.cli import trino_app  # noqa: E402
 
 app.add_typer(trino_app, name="trino")
 
+# Alerts as code (alerts/rules.yml): a dry run and the sending step of the daily pipeline.
+alerts_app = typer.Typer(
+    help="Alert rules over the published marts: check (dry run) and send.",
+    no_args_is_help=True,
+)
+app.add_typer(alerts_app, name="alerts")
+
+_RULES_OPTION = typer.Option(help="The rules file.")
+_WAREHOUSE_OPTION = typer.Option(
+    help="DuckDB file to evaluate (default: the published one, ACCESS_SERVING_WAREHOUSE_PATH)."
+)
+
+
+@alerts_app.command("check")
+def alerts_check(
+    warehouse: Annotated[Path | None, _WAREHOUSE_OPTION] = None,
+    rules: Annotated[Path, _RULES_OPTION] = Path("alerts/rules.yml"),
+) -> None:
+    """Dry run: print every alert the rules raise now and what `send` would send."""
+    from access_analytics import alerts
+
+    try:
+        found = alerts.evaluate(alerts.load_rules(rules), warehouse)
+    except alerts.AlertRuleError as error:
+        typer.echo(f"Error: {error}", err=True)
+        raise typer.Exit(code=1) from None
+    pending = {n.key: n.kind for n in alerts.changes(found, alerts.read_state(alerts.state_path()))}
+    for alert in found:
+        status = pending.get(alert.key, "already sent")
+        typer.echo(f"[{alert.rule.severity}] {alert.title()}  ({alert.key}: {status})")
+        typer.echo(f"    {alert.message()}")
+        typer.echo(f"    to {', '.join(alert.rule.recipients)}; {alert.link}")
+    for key, kind in pending.items():
+        if kind == "resolved":
+            typer.echo(f"[resolved] {key}")
+    typer.echo(f"{len(found)} alert(s) hold; {len(pending)} message(s) would be sent.")
+
+
+@alerts_app.command("send")
+def alerts_send(
+    warehouse: Annotated[Path | None, _WAREHOUSE_OPTION] = None,
+    rules: Annotated[Path, _RULES_OPTION] = Path("alerts/rules.yml"),
+) -> None:
+    """Send what changed since the last run (SMTP and/or webhook from the environment)."""
+    from access_analytics import alerts
+
+    try:
+        sent = alerts.run(rules, warehouse)
+    except alerts.AlertRuleError as error:
+        typer.echo(f"Error: {error}", err=True)
+        raise typer.Exit(code=1) from None
+    for notification in sent:
+        typer.echo(f"sent {notification.kind}: {notification.subject_line()}")
+    typer.echo(f"{len(sent)} message(s) sent.")
+
 
 @app.command()
 def demo(
