@@ -71,6 +71,14 @@ def _adhoc_to_filters(params: dict[str, Any]) -> tuple[list[dict], str, dict[str
     return filters, time_range, extras
 
 
+def _bar_columns(params: dict[str, Any], keys: list[str]) -> list[str]:
+    columns: list[str] = []
+    for key in keys:
+        value = params.get(key)
+        columns += value if isinstance(value, list) else [value] if value else []
+    return columns
+
+
 def query_payload(
     chart: dict[str, Any], dataset_id: int, extra_filters: list[dict[str, Any]]
 ) -> dict[str, Any]:
@@ -100,6 +108,11 @@ def query_payload(
     if params.get("query_mode") == "raw":
         query["columns"] = list(params.get("all_columns") or [])
         query["metrics"] = []
+    elif chart["viz_type"] == "gantt_chart":
+        # one row per bar: its start, end, row and colour, with the tooltip's columns
+        bar = ["start_time", "end_time", "y_axis", "series", "tooltip_columns"]
+        query["columns"] = list(dict.fromkeys(_bar_columns(params, bar)))
+        query["metrics"] = list(params.get("tooltip_metrics") or [])
     else:
         query["columns"] = columns
         query["metrics"] = metrics
