@@ -8,6 +8,7 @@ however often the rules run.
 
 from __future__ import annotations
 
+import datetime as dt
 import email
 import json
 import shutil
@@ -104,6 +105,22 @@ def test_every_rule_runs_on_the_published_test_fleet(superset_warehouse, no_fail
         "data_late/access_events",
         "data_late/fob_battery_readings",
     }
+
+
+def test_data_is_late_two_days_after_the_newest_ingest_day(superset_warehouse, no_failed_build):
+    with duckdb.connect(str(superset_warehouse), read_only=True) as con:
+        (newest,) = con.execute(
+            "select min(newest_ingest_date) from main.build_info where is_telemetry"
+        ).fetchone()
+    rules = alerts.load_rules()
+
+    def late(days_after: int) -> list[str]:
+        as_of = newest + dt.timedelta(days=days_after)
+        found = alerts.evaluate(rules, superset_warehouse, no_failed_build, as_of=as_of)
+        return sorted(a.key for a in found if a.rule.name == "data_late")
+
+    assert late(1) == []
+    assert late(2) == ["data_late/access_events", "data_late/fob_battery_readings"]
 
 
 def test_the_planted_regression_names_release_guardrail_day_and_dashboard(

@@ -316,9 +316,17 @@ def _failed_build_rows(failed: Path) -> list[dict[str, Any]]:
 
 
 def evaluate(
-    rules: Iterable[Rule], warehouse: Path | None = None, failed_build: Path | None = None
+    rules: Iterable[Rule],
+    warehouse: Path | None = None,
+    failed_build: Path | None = None,
+    as_of: dt.date | None = None,
 ) -> list[Alert]:
-    """Every alert whose condition holds on the warehouse (default: the published one)."""
+    """Every alert whose condition holds on the warehouse (default: the published one).
+
+    Queries read the day they are evaluated for as `getvariable('as_of')`: today (UTC)
+    unless `as_of` says otherwise, as for a backfill of past days.
+    """
+    as_of = as_of or dt.datetime.now(dt.UTC).date()
     warehouse = warehouse or serving_path()
     failed_build = failed_build or failed_path(build_path())
     if not warehouse.exists():
@@ -328,6 +336,7 @@ def evaluate(
     check_links(rules, filters)
     alerts: list[Alert] = []
     with duckdb.connect(str(warehouse), read_only=True) as con:
+        con.execute("set variable as_of = ?", [as_of])
         for rule in rules:
             rows = _query_rows(con, rule) if rule.query else _failed_build_rows(failed_build)
             compare = THRESHOLDS[rule.threshold_op]
@@ -485,6 +494,7 @@ def run(
     warehouse: Path | None = None,
     state_file: Path | None = None,
     delivery: Delivery | None = None,
+    as_of: dt.date | None = None,
 ) -> list[Notification]:
     """Evaluate, send what is new, then record it as sent; returns what was sent."""
     state_file = state_file or state_path()
@@ -493,7 +503,7 @@ def run(
         raise AlertRuleError(
             "no delivery configured: set ACCESS_ALERT_SMTP_HOST and/or ACCESS_ALERT_WEBHOOK_URL"
         )
-    alerts = evaluate(load_rules(rules_file), warehouse)
+    alerts = evaluate(load_rules(rules_file), warehouse, as_of=as_of)
     previous = read_state(state_file)
     notifications = changes(alerts, previous)
     delivery.send(notifications)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -152,18 +153,24 @@ _RULES_OPTION = typer.Option(help="The rules file.")
 _WAREHOUSE_OPTION = typer.Option(
     help="DuckDB file to evaluate (default: the published one, ACCESS_SERVING_WAREHOUSE_PATH)."
 )
+_AS_OF_OPTION = typer.Option(
+    help="Evaluate as of this day, YYYY-MM-DD (default today, UTC): for backfills.",
+    formats=["%Y-%m-%d"],
+)
 
 
 @alerts_app.command("check")
 def alerts_check(
     warehouse: Annotated[Path | None, _WAREHOUSE_OPTION] = None,
     rules: Annotated[Path, _RULES_OPTION] = Path("alerts/rules.yml"),
+    as_of: Annotated[datetime | None, _AS_OF_OPTION] = None,
 ) -> None:
     """Dry run: print every alert the rules raise now and what `send` would send."""
     from access_analytics import alerts
 
     try:
-        found = alerts.evaluate(alerts.load_rules(rules), warehouse)
+        day = as_of.date() if as_of else None
+        found = alerts.evaluate(alerts.load_rules(rules), warehouse, as_of=day)
     except alerts.AlertRuleError as error:
         typer.echo(f"Error: {error}", err=True)
         raise typer.Exit(code=1) from None
@@ -183,12 +190,13 @@ def alerts_check(
 def alerts_send(
     warehouse: Annotated[Path | None, _WAREHOUSE_OPTION] = None,
     rules: Annotated[Path, _RULES_OPTION] = Path("alerts/rules.yml"),
+    as_of: Annotated[datetime | None, _AS_OF_OPTION] = None,
 ) -> None:
     """Send what changed since the last run (SMTP and/or webhook from the environment)."""
     from access_analytics import alerts
 
     try:
-        sent = alerts.run(rules, warehouse)
+        sent = alerts.run(rules, warehouse, as_of=as_of.date() if as_of else None)
     except alerts.AlertRuleError as error:
         typer.echo(f"Error: {error}", err=True)
         raise typer.Exit(code=1) from None
