@@ -1,4 +1,5 @@
-"""The shipped security files: Trino rules that let Superset only read the marts."""
+"""The shipped security files: Trino rules that let Superset only read the marts, and
+Superset roles that let a dashboard viewer read every dataset the dashboards show."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ import re
 from typing import Any
 
 from access_analytics.superset import settings
+from access_analytics.superset.assets import load_bundle
+from access_analytics.superset.security import grants, load_roles
 
 TRINO_RULES = settings.REPO_ROOT / "security" / "trino-access-control.json"
 
@@ -36,3 +39,11 @@ def test_the_trino_rules_let_superset_only_select_on_the_marts():
     # Anyone not named gets nothing.
     assert first_match(tables, user="someone", catalog="lake", schema="marts")["privileges"] == []
     assert first_match(catalogs, user="someone", catalog="lake")["allow"] == "none"
+
+
+def test_a_fleet_viewer_may_read_every_dataset_a_dashboard_shows():
+    bundle = load_bundle(settings.DASHBOARDS_DIR)
+    datasets = {uuid: d["table_name"] for uuid, (_, d) in bundle.by_uuid("datasets").items()}
+    shown = {datasets[str(chart["dataset_uuid"])] for chart in bundle.of("charts").values()}
+    granted = grants(load_roles(), "Fleet Viewer")["datasets"]
+    assert shown - granted == set(), "add them to Fleet Viewer in security/roles.yml"
