@@ -125,14 +125,6 @@ class Notification:
     def body(self) -> str:
         return f"{self.text}\n\nDashboard: {self.link}\nAlert: {self.key} ({self.kind})\n"
 
-    def as_state(self) -> dict[str, Any]:
-        return {
-            "severity": self.severity,
-            "title": self.title,
-            "link": self.link,
-            "recipients": list(self.recipients),
-        }
-
 
 def load_rules(path: Path = RULES_PATH) -> list[Rule]:
     """The rules of a rules file, checked; AlertRuleError names the file and rule."""
