@@ -59,6 +59,13 @@ class Bundle:
         return {str(c["uuid"]): (p, c) for p, c in self.of(folder).items()}
 
 
+def param_columns(value: Any) -> list[str]:
+    """The column (or metric) names a chart parameter holds: one name or a list of them;
+    SQL expressions (dicts) are not names."""
+    items = value if isinstance(value, list) else [value]
+    return [item for item in items if isinstance(item, str)]
+
+
 def slugify(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")
 

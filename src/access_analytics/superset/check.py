@@ -19,7 +19,7 @@ from typing import Any
 import duckdb
 import yaml
 
-from access_analytics.superset.assets import AssetError, Bundle, slugify
+from access_analytics.superset.assets import AssetError, Bundle, param_columns, slugify
 from access_analytics.warehouse import BUILD_INFO_COLUMNS
 
 # Words of metric SQL that are not column names. Metrics may only sum, count
@@ -162,11 +162,6 @@ def _check_virtual_dataset(name: str, dataset: dict[str, Any]) -> list[str]:
     return problems
 
 
-def _param_columns(value: Any) -> list[str]:
-    items = value if isinstance(value, list) else [value]
-    return [item for item in items if isinstance(item, str)]
-
-
 def _order_columns(params: dict[str, Any]) -> list[str]:
     """Raw tables keep their sort as JSON strings: '["column", ascending]'."""
     return [json.loads(item)[0] for item in params.get("order_by_cols") or []]
@@ -207,7 +202,7 @@ def check_bundle(bundle: Bundle, marts: dict[str, MartModel]) -> list[str]:
         metrics = dataset_metrics.get(uuid, set())
         params = chart["params"]
         for key in (*COLUMN_PARAMS, "x_axis", "granularity_sqla"):
-            for column in _param_columns(params.get(key)):
+            for column in param_columns(params.get(key)):
                 if column not in columns:
                     problems.append(f"{name}: params.{key}: column '{column}' does not exist")
         for column in _order_columns(params):
@@ -343,13 +338,13 @@ def _wording_problem(where: str, text: Any) -> list[str]:
 def _shown_columns(params: dict[str, Any]) -> list[str]:
     """Every dataset column a chart displays."""
     return [
-        column for key in (*COLUMN_PARAMS, "x_axis") for column in _param_columns(params.get(key))
+        column for key in (*COLUMN_PARAMS, "x_axis") for column in param_columns(params.get(key))
     ]
 
 
 def _saved_metrics(params: dict[str, Any]) -> list[str]:
     """The dataset metrics a chart shows by name (labelled SQL metrics are not)."""
-    return [metric for key in METRIC_PARAMS for metric in _param_columns(params.get(key))]
+    return [metric for key in METRIC_PARAMS for metric in param_columns(params.get(key))]
 
 
 def _dataset_problems(name: str, dataset: dict[str, Any]) -> list[str]:
@@ -416,10 +411,11 @@ def _chart_problems(
         only_p_values = bool(shown_metrics) and all(
             "p_value" in metric["metric_name"] for metric in shown_metrics
         )
-        decimals = _format_problem("", y_format, True) if only_p_values else None
-        decimals = decimals or (None if only_p_values else _decimals_problem(y_format))
-        if decimals:
-            problems.append(f"{name}: params.y_axis_format: {decimals}")
+        problem = (
+            _format_problem("", y_format, True) if only_p_values else _decimals_problem(y_format)
+        )
+        if problem:
+            problems.append(f"{name}: params.y_axis_format: {problem}")
         for metric in shown_metrics:
             if _is_percent(metric.get("d3format")) != _is_percent(y_format):
                 problems.append(
@@ -513,7 +509,7 @@ def _series_count(params: dict[str, Any], mart: MartModel | None) -> int | None:
     """At most how many series a chart draws: metrics times the accepted values of each
     grouping column; None when a grouping column has no accepted values."""
     count = len(params.get("metrics") or [])
-    for column in _param_columns(params.get("groupby")):
+    for column in param_columns(params.get("groupby")):
         values = mart.accepted_values.get(column) if mart else None
         if values is None:
             return None

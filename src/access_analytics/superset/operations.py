@@ -13,6 +13,7 @@ from access_analytics.superset.assets import (
     bundle_zip,
     load_bundle,
     normalize_export,
+    param_columns,
     read_export_zip,
 )
 from access_analytics.superset.client import SupersetClient
@@ -71,14 +72,6 @@ def _adhoc_to_filters(params: dict[str, Any]) -> tuple[list[dict], str, dict[str
     return filters, time_range, extras
 
 
-def _bar_columns(params: dict[str, Any], keys: list[str]) -> list[str]:
-    columns: list[str] = []
-    for key in keys:
-        value = params.get(key)
-        columns += value if isinstance(value, list) else [value] if value else []
-    return columns
-
-
 def query_payload(
     chart: dict[str, Any], dataset_id: int, extra_filters: list[dict[str, Any]]
 ) -> dict[str, Any]:
@@ -111,7 +104,8 @@ def query_payload(
     elif chart["viz_type"] == "gantt_chart":
         # one row per bar: its start, end, row and colour, with the tooltip's columns
         bar = ["start_time", "end_time", "y_axis", "series", "tooltip_columns"]
-        query["columns"] = list(dict.fromkeys(_bar_columns(params, bar)))
+        columns = [column for key in bar for column in param_columns(params.get(key))]
+        query["columns"] = list(dict.fromkeys(columns))
         query["metrics"] = list(params.get("tooltip_metrics") or [])
     else:
         query["columns"] = columns
