@@ -28,6 +28,7 @@ import yaml
 
 from access_analytics.build import failed_path
 from access_analytics.paths import PROJECT_ROOT
+from access_analytics.superset.assets import load_bundle
 from access_analytics.superset.settings import DASHBOARDS_DIR
 from access_analytics.warehouse import (
     PublishError,
@@ -219,15 +220,14 @@ def _rison(value: Any) -> str:
 
 def dashboard_filters(dashboards: Path = DASHBOARDS_DIR) -> dict[str, dict[str, str]]:
     """Each dashboard's slug with its native filters: filter id to the column it filters."""
-    result: dict[str, dict[str, str]] = {}
-    for path in sorted((dashboards / "dashboards").glob("*.yaml")):
-        content = yaml.safe_load(path.read_text())
-        result[content["slug"]] = {
+    return {
+        content["slug"]: {
             flt["id"]: flt["targets"][0]["column"]["name"]
             for flt in content["metadata"].get("native_filter_configuration", [])
             if flt.get("targets") and "column" in flt["targets"][0]
         }
-    return result
+        for content in load_bundle(dashboards).of("dashboards").values()
+    }
 
 
 def check_links(rules: Iterable[Rule], dashboards: dict[str, dict[str, str]]) -> None:
