@@ -19,7 +19,7 @@ export ACCESS_LAKE_ROOT ?= data/lake
 export ACCESS_WAREHOUSE_PATH ?= data/warehouse.duckdb
 export ACCESS_PSEUDONYM_KEY ?= demo-pseudonym-key
 
-.PHONY: help setup demo test lint dbt-lint format build generate docs clean trino-up trino-down serve
+.PHONY: help setup airflow-setup demo test lint dbt-lint format build generate docs clean trino-up trino-down serve
 
 help: ## List the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -31,10 +31,21 @@ $(VENV)/.synced: uv.lock pyproject.toml
 	uv sync --frozen --python $(PYTHON_VERSION)
 	@touch $@
 
+# Airflow has its own locked environment beside the project's: it needs SQLAlchemy 2,
+# Superset 1.4, so the two cannot share one. Only the daily pipeline and its tests need it.
+ORCH_VENV := orchestration/.venv
+
+airflow-setup: $(ORCH_VENV)/.synced ## Create orchestration/.venv (Airflow) from orchestration/uv.lock
+
+$(ORCH_VENV)/.synced: orchestration/uv.lock orchestration/pyproject.toml
+	@command -v uv >/dev/null || python3 -m pip install --quiet --disable-pip-version-check uv
+	cd orchestration && uv sync --frozen --python $(PYTHON_VERSION)
+	@touch $@
+
 demo: setup ## Generate a fleet, build and test the warehouse, serve the dashboards
 	$(BIN)/access-analytics demo
 
-test: setup lint ## The whole suite (what CI runs): lint, pytest, dbt build on a generated lake
+test: setup airflow-setup lint ## The whole suite (what CI runs): lint, pytest, dbt build on a generated lake
 	$(BIN)/pytest
 
 lint: setup ## ruff, sqlfluff and YAML checks, dbt parse, dbt-score
