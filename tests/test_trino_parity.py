@@ -364,11 +364,13 @@ def _snapshot_ids(settings: server.TrinoSettings, schema: str, name: str) -> int
     return trino_rows(settings, f'select count(*) from lake."{schema}"."{name}$snapshots"')[0][0]
 
 
-def test_a_second_build_without_new_data_changes_nothing_on_trino(
+def test_a_second_run_without_new_data_changes_nothing_on_trino(
     trino_build: TrinoBuild, mart_tables
 ):
     """Incremental models re-read their lookback days with delete+insert on Iceberg: running
-    again over the same lake must rewrite those days to exactly the same rows."""
+    them again over the same lake must rewrite those days to exactly the same rows. Only the
+    incremental models run again: every other relation is rebuilt whole on each build, and
+    a complete second build with no new data is checked on DuckDB (test_incremental_marts)."""
     settings = trino_build.settings
     incremental = _incremental_relations(trino_build.target_path)
     assert len(incremental) >= 5
@@ -382,7 +384,7 @@ def test_a_second_build_without_new_data_changes_nothing_on_trino(
     started = time.monotonic()
     rebuild_target = trino_build.target_path.parent / "trino_rebuild_target"
     run_dbt(
-        ["build"],
+        ["run", "--select", "config.materialized:incremental"],
         lake=trino_build.lake,
         target="trino",
         env=trino_build.env(),
@@ -391,11 +393,11 @@ def test_a_second_build_without_new_data_changes_nothing_on_trino(
     TIMINGS["trino_rebuild_s"] = time.monotonic() - started
 
     changed = [f"{s}.{n}" for (s, n) in incremental if content(s, n) != before[(s, n)]]
-    assert not changed, f"a second build changed {changed}"
+    assert not changed, f"a second run changed {changed}"
     # The second run took the incremental path (it wrote new Iceberg snapshots into the
     # existing tables instead of replacing them).
     rewritten = [r for r in incremental if _snapshot_ids(settings, *r) > snapshots_before[r]]
-    assert rewritten, "no incremental model was written by the second build"
+    assert rewritten, "no incremental model was written by the second run"
     assert not failed_results(rebuild_target)
 
 

@@ -37,7 +37,7 @@ def pytest_terminal_summary(terminalreporter) -> None:
         "trino_startup_s": "Trino startup",
         "trino_register_s": "raw lake registration on Trino",
         "trino_build_s": "dbt build on Trino",
-        "trino_rebuild_s": "second dbt build on Trino (no new data)",
+        "trino_rebuild_s": "second dbt run of the incremental models on Trino (no new data)",
     }
     terminalreporter.section("Trino timings")
     for key, label in labels.items():
