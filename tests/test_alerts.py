@@ -9,69 +9,34 @@ however often the rules run.
 from __future__ import annotations
 
 import datetime as dt
-import email
-import json
 import shutil
-import threading
 import urllib.parse
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import duckdb
 import pytest
 import yaml
-from aiosmtpd.controller import Controller
+from alert_receivers import smtp_receiver, webhook_receiver
 from typer.testing import CliRunner
 
 from access_analytics import alerts
 from access_analytics.build import failed_path
 from access_analytics.cli import app
-from access_analytics.superset.server import free_port
 from access_analytics.warehouse import BUILD_RECORD_SCHEMA
 
 PLANTED = "firmware_rollout_regression/2026.4.3"
 
 
-class Mailbox:
-    def __init__(self) -> None:
-        self.messages: list[email.message.Message] = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.messages.append(email.message_from_bytes(envelope.content))
-        return "250 OK"
-
-
 @pytest.fixture
 def mailbox():
-    box, port = Mailbox(), free_port()
-    controller = Controller(box, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield box, port
-    finally:
-        controller.stop()
+    with smtp_receiver() as receiver:
+        yield receiver
 
 
 @pytest.fixture
 def webhook():
-    received: list[dict] = []
-
-    class Receiver(BaseHTTPRequestHandler):
-        def do_POST(self):
-            length = int(self.headers["Content-Length"])
-            received.append(json.loads(self.rfile.read(length)))
-            self.send_response(200)
-            self.end_headers()
-
-        def log_message(self, *args):
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield received, f"http://127.0.0.1:{server.server_port}/hook"
-    finally:
-        server.shutdown()
+    with webhook_receiver() as receiver:
+        yield receiver
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@ good build, and only the last good build is published."""
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -131,3 +132,28 @@ def test_a_failed_build_leaves_the_last_good_build_and_is_never_published(
     with duckdb.connect(str(serving), read_only=True) as con:
         served = con.execute("select distinct invocation_id from build_info").fetchall()
     assert served == [(good_before[0],)]
+
+
+def test_build_record_places_every_node_of_the_build_in_a_layer(built_warehouse, monkeypatch):
+    """`access-analytics build-record --json`: what the daily DAG's layer tasks read."""
+    from typer.testing import CliRunner
+
+    from access_analytics.build import LAYERS
+    from access_analytics.cli import app
+
+    monkeypatch.setenv("ACCESS_WAREHOUSE_PATH", str(built_warehouse.path))
+    arguments = ["build-record", "--manifest", str(built_warehouse.manifest)]
+    result = CliRunner().invoke(app, [*arguments, "--json"])
+    assert result.exit_code == 0, result.output
+    record = json.loads(result.output)
+    assert record["status"] == "success" and record["refusal"] is None
+    layers = {node["layer"] for node in record["nodes"]}
+    assert {"macros", "seeds", "staging", "intermediate", "marts", "restricted"} == layers
+    assert layers <= set(LAYERS)
+    staging = [n["unique_id"] for n in record["nodes"] if n["layer"] == "staging"]
+    assert "model.access_analytics.stg_raw__access_events" in staging
+    assert any(uid.startswith("test.") for uid in staging)  # tests sit with their models
+    result = CliRunner().invoke(app, [*arguments, "--layer", "staging"])
+    assert result.exit_code == 0 and "0 not passed" in result.output, result.output
+    result = CliRunner().invoke(app, [*arguments, "--layer", "nowhere"])
+    assert result.exit_code == 2

@@ -31,10 +31,10 @@ from access_analytics.paths import PROJECT_ROOT
 from access_analytics.superset.assets import load_bundle
 from access_analytics.superset.settings import DASHBOARDS_DIR
 from access_analytics.warehouse import (
+    BUILD_RECORD_SCHEMA,
     PublishError,
     build_path,
-    check_build,
-    read_build_record,
+    read_build_file,
     serving_path,
 )
 
@@ -275,26 +275,23 @@ def _failed_build_rows(failed: Path) -> list[dict[str, Any]]:
     """The failed build kept beside the last good one, if the newest build failed."""
     if not failed.exists():
         return []
+    invocation, started = "unknown", "unknown"
     try:
-        check_build(failed)
-    except PublishError as exc:  # its record says why it failed (or that it has none)
-        reason = str(exc).removeprefix(f"{failed}: ")
+        record, _nodes = read_build_file(failed)
+    except PublishError as exc:  # unreadable: that is the failure to report
+        failures = str(exc).removeprefix(f"{failed}: ")
     else:
-        return []  # a passing build left behind is not a failure
-    invocation, started, failures = "unknown", "unknown", reason
-    try:
-        with duckdb.connect(":memory:") as con:
-            quoted = str(failed).replace("'", "''")
-            con.execute(f"attach '{quoted}' as failed (read_only)")
-            record = read_build_record(con, "failed")
-        if record is not None:
+        if record is None:
+            failures = f"no build record (schema {BUILD_RECORD_SCHEMA})"
+        elif (refusal := record.refusal()) is None:
+            return []  # a passing build left behind is not a failure
+        else:
             invocation, started = record.invocation_id, record.started_at
+            failures = refusal
             if record.failed_nodes:
                 failures = ", ".join(
                     f"{node} {status}" for node, status in record.failed_nodes[:10]
                 )
-    except duckdb.Error:
-        pass  # unreadable: check_build's reason above says so
     return [
         {
             "subject": "dbt build",

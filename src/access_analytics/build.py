@@ -12,12 +12,26 @@ the next build and never published.
 
 from __future__ import annotations
 
+import json
 import shutil
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from access_analytics.dbt_runner import run_dbt
-from access_analytics.warehouse import BuildRecord, PublishError, check_build, serving_path
+from access_analytics.warehouse import (
+    BuildRecord,
+    NodeResult,
+    PublishError,
+    check_build,
+    read_build_file,
+    serving_path,
+)
+
+# Where a node belongs, for reports that point at the part of the project that failed:
+# tests of the raw sources and of the macros alone, the seeds, then the model folders.
+LAYERS = ("sources", "macros", "seeds", "staging", "intermediate", "marts", "restricted")
 
 
 class BuildError(RuntimeError):
@@ -104,3 +118,98 @@ def build(
     for leftover in _duckdb_files(failed):
         leftover.unlink(missing_ok=True)
     return record
+
+
+# --- what the newest build did, node by node ------------------------------------------
+
+
+@dataclass(frozen=True)
+class BuildReport:
+    """The newest build's record and every node it ran, each placed in its layer."""
+
+    path: Path
+    record: BuildRecord
+    nodes: list[NodeResult]
+    layers: dict[str, str]
+
+    def layer(self, node: NodeResult) -> str:
+        return self.layers.get(node.unique_id, "marts")
+
+    def failed(self, layer: str | None = None) -> list[NodeResult]:
+        """Nodes that did not pass, errors and test failures before the nodes skipped for them."""
+        failed = [n for n in self.nodes if not n.passed and layer in (None, self.layer(n))]
+        return sorted(failed, key=lambda n: (n.status == "skipped", n.unique_id))
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "path": str(self.path),
+            "invocation_id": self.record.invocation_id,
+            "started_at": self.record.started_at,
+            "finished_at": self.record.finished_at,
+            "status": self.record.status,
+            "refusal": self.record.refusal(),
+            "nodes": [
+                {
+                    "unique_id": n.unique_id,
+                    "resource_type": n.resource_type,
+                    "layer": self.layer(n),
+                    "status": n.status,
+                    "failures": n.failures,
+                    "message": n.message,
+                }
+                for n in self.nodes
+            ],
+        }
+
+
+def node_layers(manifest_path: Path) -> dict[str, str]:
+    """Each node's layer: a model's or seed's folder; a test's is the layer of what it tests."""
+    try:
+        manifest = json.loads(manifest_path.read_text())
+    except (OSError, ValueError) as exc:
+        raise PublishError(f"{manifest_path}: cannot read the dbt manifest: {exc}") from exc
+    nodes = manifest.get("nodes", {}) | manifest.get("unit_tests", {})
+    layers: dict[str, str] = {}
+    for uid, node in nodes.items():
+        if node.get("resource_type") == "seed":
+            layers[uid] = "seeds"
+        elif node.get("resource_type") == "model":
+            folder = node.get("fqn", ["", ""])[1] if len(node.get("fqn", [])) > 2 else ""
+            layers[uid] = folder if folder in LAYERS else "marts"
+    for uid, node in nodes.items():
+        if uid in layers:
+            continue
+        depends_on = node.get("depends_on", {}).get("nodes", [])
+        tested = [layers[d] for d in depends_on if d in layers]
+        if tested:
+            layers[uid] = max(tested, key=LAYERS.index)
+        else:  # a test of the raw lake, or of a macro on literal values
+            on_source = any(d.startswith("source.") for d in depends_on)
+            layers[uid] = "sources" if on_source else "macros"
+    return layers
+
+
+def newest_build(good: Path) -> Path:
+    """The file of the newest build: the failed one kept aside when it is newer than `good`."""
+    failed = failed_path(good)
+    if not failed.exists():
+        return good
+    if not good.exists():
+        return failed
+    started = {}
+    for path in (good, failed):
+        try:
+            record, _nodes = read_build_file(path)
+        except PublishError:
+            record = None
+        started[path] = record.started_at if record else ""
+    return failed if started[failed] >= started[good] else good
+
+
+def build_report(good: Path, manifest: Path) -> BuildReport:
+    """What the newest build (passed or failed) did; PublishError when there is none."""
+    path = newest_build(good.resolve())
+    record, nodes = read_build_file(path)
+    if record is None:
+        raise PublishError(f"{path}: has no build record")
+    return BuildReport(path, record, nodes, node_layers(manifest))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated
@@ -128,6 +129,45 @@ def build(
             typer.echo(f"Error: not published, the served file is unchanged: {error}", err=True)
             raise typer.Exit(code=1) from None
         typer.echo(f"Published {served}")
+
+
+@app.command("build-record")
+def build_record(
+    as_json: Annotated[bool, typer.Option("--json", help="The whole record as JSON.")] = False,
+    layer: Annotated[
+        str | None, typer.Option(help="Only this layer's nodes (staging, marts, ...).")
+    ] = None,
+    manifest: Annotated[
+        Path | None, typer.Option(help="The build's dbt manifest.json (default target/).")
+    ] = None,
+) -> None:
+    """What the newest build did, node by node: exits 1 when a node (of --layer) did not pass."""
+    from access_analytics import warehouse
+    from access_analytics.build import LAYERS, build_report
+
+    if layer is not None and layer not in LAYERS:
+        typer.echo(f"Error: --layer must be one of {', '.join(LAYERS)}", err=True)
+        raise typer.Exit(code=2)
+    try:
+        report = build_report(warehouse.build_path(), manifest or warehouse.default_manifest())
+    except warehouse.PublishError as error:
+        typer.echo(f"Error: {error}", err=True)
+        raise typer.Exit(code=1) from None
+    failed = report.failed(layer)
+    if as_json:
+        typer.echo(json.dumps(report.as_json(), indent=2))
+    else:
+        record = report.record
+        shown = [n for n in report.nodes if layer in (None, report.layer(n))]
+        typer.echo(
+            f"Build {record.invocation_id} started {record.started_at}: {record.status},"
+            f" {len(shown)} node(s){f' in {layer}' if layer else ''}, {len(failed)} not passed"
+            f" ({report.path})"
+        )
+        for node in failed:
+            typer.echo(f"  {node.status}: {node.unique_id}  {node.message}".rstrip())
+    if failed:
+        raise typer.Exit(code=1)
 
 
 # Superset: dashboards as code (import/export/check/sync/publish/benchmark) and the server.

@@ -207,8 +207,39 @@ def read_build_record(con: duckdb.DuckDBPyConnection, catalog: str) -> BuildReco
     return BuildRecord(*row, failed_nodes=failed, raw_tables=raw_tables)
 
 
-def check_build(build: Path) -> BuildRecord:
-    """The build's record, when it says a complete `dbt build` passed; else PublishError."""
+@dataclass(frozen=True)
+class NodeResult:
+    """One node's outcome in a recorded invocation (tests included)."""
+
+    unique_id: str
+    resource_type: str
+    status: str
+    failures: int | None
+    message: str
+
+    @property
+    def passed(self) -> bool:
+        return self.status in PASSING_STATUSES
+
+
+def read_node_results(
+    con: duckdb.DuckDBPyConnection, catalog: str, invocation_id: str
+) -> list[NodeResult]:
+    """Every node the invocation ran, in the attached file `catalog`, by unique id."""
+    rows = con.execute(
+        "select unique_id, resource_type, status, failures, coalesce(message, '')"
+        f' from "{catalog}".{BUILD_RECORD_SCHEMA}.dbt_node_results'
+        " where invocation_id = ? order by unique_id",
+        [invocation_id],
+    ).fetchall()
+    return [NodeResult(*row) for row in rows]
+
+
+def read_build_file(build: Path) -> tuple[BuildRecord | None, list[NodeResult]]:
+    """The newest invocation recorded in a warehouse file and its node results.
+
+    (None, []) when the file has no record; PublishError when it is missing or unreadable.
+    """
     if not build.exists():
         raise PublishError(f"{build}: no such warehouse file (did dbt build run?)")
     try:
@@ -216,8 +247,15 @@ def check_build(build: Path) -> BuildRecord:
             quoted = str(build).replace("'", "''")
             con.execute(f"attach '{quoted}' as build (read_only)")
             record = read_build_record(con, "build")
+            nodes = read_node_results(con, "build", record.invocation_id) if record else []
     except duckdb.Error as exc:
         raise PublishError(f"{build}: cannot be read: {exc}") from exc
+    return record, nodes
+
+
+def check_build(build: Path) -> BuildRecord:
+    """The build's record, when it says a complete `dbt build` passed; else PublishError."""
+    record, _nodes = read_build_file(build)
     if record is None:
         raise PublishError(f"{build}: has no build record (schema {BUILD_RECORD_SCHEMA})")
     refusal = record.refusal()
