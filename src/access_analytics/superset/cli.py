@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from pathlib import Path
 from typing import Annotated
 
 import requests
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from access_analytics import warehouse
 from access_analytics.superset import settings
@@ -25,12 +27,18 @@ from access_analytics.superset.client import SupersetClient, SupersetError
 # Problems are printed one per line, never wrapped, so CI logs stay greppable.
 console = Console(soft_wrap=True)
 dashboards_app = typer.Typer(
-    help="Superset dashboards as code: import, export, check, sync, publish, benchmark.",
+    help="Superset dashboards as code: import, export, check, sync, publish, warm, benchmark.",
     no_args_is_help=True,
 )
 
 Directory = Annotated[Path, typer.Option("--dir", help="The dashboards folder.")]
-Url = Annotated[str, typer.Option("--url", envvar="SUPERSET_URL", help="Superset base URL.")]
+# SUPERSET_URL, else ACCESS_SUPERSET_URL: the base URL the alerts' links point at.
+Url = Annotated[
+    str,
+    typer.Option(
+        "--url", envvar=["SUPERSET_URL", "ACCESS_SUPERSET_URL"], help="Superset base URL."
+    ),
+]
 Username = Annotated[str, typer.Option("--username", envvar="SUPERSET_USERNAME")]
 Password = Annotated[
     str | None,
@@ -178,6 +186,47 @@ def publish_command(
         _fail(f"not published, Superset keeps the previous warehouse: {exc}")
         return
     console.print(f"published {target}")
+
+
+@dashboards_app.command("warm")
+def warm_command(
+    directory: Directory = settings.DASHBOARDS_DIR,
+    url: Url = DEFAULT_URL,
+    username: Username = settings.ADMIN_USER,
+    password: Password = None,
+) -> None:
+    """After a publish: open every dashboard in headless Chromium to fill the chart cache."""
+    # Every chart's cache key names the served build, so after a publish the first
+    # person opening a dashboard would wait for its queries. A chart that errors, is
+    # empty or does not render fails the command, named: a warm step must not hide it.
+    from access_analytics.superset.browser import BrowserError, dashboard_pages, open_dashboards
+
+    def report(opening) -> None:  # type: ignore[no-untyped-def]
+        mark = "[green]✓[/green]" if opening.ok else "[red]✗[/red]"
+        console.print(
+            f"{mark} {escape(opening.dashboard.title)}: {opening.dashboard.charts} charts,"
+            f" {opening.chart_queries} chart queries, {opening.cached_queries} already cached,"
+            f" {opening.seconds:.1f} s"
+        )
+
+    start = time.perf_counter()
+    try:
+        pages = dashboard_pages(load_bundle(directory))
+        openings = open_dashboards(url, username, _password(password), pages, each=report)
+    except (AssetError, BrowserError) as exc:
+        _fail(escape(f"dashboards not warmed: {exc}"))
+        return
+    seconds = time.perf_counter() - start
+    problems = [(o.dashboard.title, p) for o in openings for p in o.problems]
+    for title, problem in problems:
+        console.print(f"[red]✗[/red] {escape(title)}: {escape(str(problem))}")
+    if problems:
+        named = "; ".join(f"{title}: {problem}" for title, problem in problems)
+        _fail(escape(f"{len(problems)} chart problem(s), the other charts are warm: {named}"))
+    console.print(
+        f"warmed {len(openings)} dashboards"
+        f" ({sum(o.chart_queries for o in openings)} chart queries) in {seconds:.1f} s"
+    )
 
 
 @dashboards_app.command("benchmark")
