@@ -49,8 +49,8 @@ test: setup airflow-setup lint ## The whole suite (what CI runs): lint, pytest, 
 	$(BIN)/pytest
 
 lint: setup ## ruff, sqlfluff and YAML checks, dbt parse, dbt-score
-	$(BIN)/ruff check src tests lint superset_config.py
-	$(BIN)/ruff format --check src tests lint superset_config.py
+	$(BIN)/ruff check src tests lint superset_config.py orchestration/dags
+	$(BIN)/ruff format --check src tests lint superset_config.py orchestration/dags
 	$(BIN)/sqlfluff lint $(SQL_PATHS)
 	git ls-files -z --cached --others --exclude-standard "*.yml" "*.yaml" | xargs -0 $(BIN)/check-yaml --allow-multiple-documents
 	@$(MAKE) --no-print-directory dbt-lint
@@ -62,8 +62,8 @@ dbt-lint: setup ## dbt parse (macro YAML must match the signatures), then dbt-sc
 	$(BIN)/dbt-score lint --manifest target/manifest.json --show failing-items
 
 format: setup ## Apply ruff and sqlfluff fixes
-	$(BIN)/ruff check --fix src tests lint superset_config.py
-	$(BIN)/ruff format src tests lint superset_config.py
+	$(BIN)/ruff check --fix src tests lint superset_config.py orchestration/dags
+	$(BIN)/ruff format src tests lint superset_config.py orchestration/dags
 	$(BIN)/sqlfluff fix $(SQL_PATHS)
 
 generate: setup ## Write a default fleet's raw lake to $ACCESS_LAKE_ROOT
