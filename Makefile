@@ -19,7 +19,7 @@ export ACCESS_LAKE_ROOT ?= data/lake
 export ACCESS_WAREHOUSE_PATH ?= data/warehouse.duckdb
 export ACCESS_PSEUDONYM_KEY ?= demo-pseudonym-key
 
-.PHONY: help setup airflow-setup demo test lint dbt-lint format build generate docs clean trino-up trino-down serve
+.PHONY: help setup airflow-setup airflow-up airflow-down demo test lint dbt-lint format build generate docs clean trino-up trino-down serve
 
 help: ## List the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -81,6 +81,12 @@ docs: setup ## Generate the dbt docs site into target/
 trino-up: setup ## Start the local Trino 476 (port $ACCESS_TRINO_PORT, default 8085) and register the lake
 	$(BIN)/python -m access_analytics.trino up
 	$(BIN)/python -m access_analytics.trino register-lake --lake $(ACCESS_LAKE_ROOT)
+
+airflow-up: airflow-setup ## Start a local Airflow (UI on $ACCESS_AIRFLOW_PORT, default 8080) with the daily DAG; prints the login
+	$(BIN)/python -m access_analytics.airflow_server up
+
+airflow-down: ## Stop the local Airflow
+	$(BIN)/python -m access_analytics.airflow_server down
 
 trino-down: ## Stop the local Trino
 	$(BIN)/python -m access_analytics.trino down

@@ -17,7 +17,8 @@
    so the first person in the morning reads from the cache.
 5. `send_alerts` evaluates alerts/rules.yml on the published marts as of the day after
    the ingest day, whatever happened upstream: a late upload or a failed build is an
-   alert of its own.
+   alert of its own. `run_failed` then fails the run when any task failed (and is
+   skipped otherwise), so the grid shows a late or failed day in red.
 
 Every step is safe to rerun for any day: the build reads the whole lake (a day already
 built changes nothing), publishing replaces a file atomically, and the alerts remember
@@ -174,6 +175,12 @@ def access_analytics_daily():
         """Alerts as of the day after the ingest day: also after a late upload or a failed build."""
         run_cli_or_fail("alerts", "send", "--as-of", as_of)
 
+    @task(trigger_rule=TriggerRule.ONE_FAILED, retries=0)
+    def run_failed() -> None:
+        """Fail the run when any task failed: the alerts task is the last step and succeeds
+        after a late upload or a failed build, and a run is judged by its last tasks."""
+        raise AirflowFailException("a task of this run failed (the alerts were sent): see above")
+
     built = dbt_build()
     with TaskGroup("dbt_nodes", tooltip="The build's models and tests, by layer") as dbt_nodes:
         for layer in LAYERS:
@@ -181,7 +188,10 @@ def access_analytics_daily():
     published = publish()
     wait_for_partitions >> built >> dbt_nodes >> published
     built >> published  # a build that never recorded its nodes is not published either
-    published >> warm_cache() >> send_alerts("{{ macros.ds_add(ds, 1) }}")
+    warmed = warm_cache()
+    alerted = send_alerts("{{ macros.ds_add(ds, 1) }}")
+    published >> warmed >> alerted
+    [wait_for_partitions, built, dbt_nodes, published, warmed, alerted] >> run_failed()
 
 
 access_analytics_daily()

@@ -9,7 +9,9 @@ still holds its port. These helpers recognise such a process from /proc, never b
   directory (`<var>/trino/etc/config.properties`);
 - Superset: a gunicorn serving `superset.app:create_app()` whose environment has this
   checkout's `SUPERSET_CONFIG_PATH` and a `SUPERSET_VAR_DIR` in the state directory;
-- its redis-server: a redis-server holding a unix socket in the state directory.
+- its redis-server: a redis-server holding a unix socket in the state directory;
+- Airflow (`make airflow-up`): a process of this checkout's `orchestration/.venv/bin/airflow`
+  whose AIRFLOW_HOME lies in the state directory.
 
 Anything else (another checkout's server, a foreign program on the port) is never
 recognised and so never stopped. Off Linux (no /proc) nothing is recognised.
@@ -34,6 +36,7 @@ from access_analytics.paths import PROJECT_ROOT
 PROC = Path("/proc")
 SUPERSET_CONFIG = PROJECT_ROOT / "superset_config.py"
 TRINO_MAIN = "io.trino.server.TrinoServer"
+AIRFLOW = PROJECT_ROOT / "orchestration" / ".venv" / "bin" / "airflow"
 SUPERSET_APP = "superset.app:create_app()"
 
 
@@ -44,7 +47,7 @@ class StopError(RuntimeError):
 @dataclass(frozen=True)
 class Process:
     pid: int
-    kind: str  # "Trino", "Superset" or "redis-server"
+    kind: str  # "Trino", "Superset", "redis-server" or "Airflow"
     state_dir: Path  # what ties it to this checkout
     pgid: int
 
@@ -159,6 +162,9 @@ def _identify(pid: int, unix_paths: dict[int, str]) -> Process | None:
                 # <var>/etc/config.properties
                 return Process(pid, "Trino", _real(arg[len("-Dconfig=") :]).parent.parent, pgid)
         return None
+    if any(arg.endswith("/airflow") and _real(arg) == _real(AIRFLOW) for arg in argv[:2]):
+        home = _environ(pid).get("AIRFLOW_HOME")
+        return Process(pid, "Airflow", _real(home), pgid) if home else None
     if SUPERSET_APP in argv:
         env = _environ(pid)
         config, var_dir = env.get("SUPERSET_CONFIG_PATH"), env.get("SUPERSET_VAR_DIR")
