@@ -37,6 +37,9 @@ from access_analytics.paths import PROJECT_ROOT
 DAGS_FOLDER = PROJECT_ROOT / "orchestration" / "dags"
 PROCESSES = ("api-server", "scheduler", "dag-processor")
 USER = "admin"
+# The simple auth manager's user list is `name:role`; the role is not a password (Airflow
+# generates the password, see password_file).
+ROLE = "admin"
 START_TIMEOUT_S = 240
 
 
@@ -74,7 +77,7 @@ def airflow_env(home: Path, port: int) -> dict[str, str]:
         "AIRFLOW__CORE__DAGS_FOLDER": str(DAGS_FOLDER),
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
         "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
-        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": f"{USER}:admin",
+        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": f"{USER}:{ROLE}",
         "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"{base}/execution/",
         "AIRFLOW__API__BASE_URL": base,
         "AIRFLOW__API__PORT": str(port),
