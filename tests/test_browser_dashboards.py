@@ -32,15 +32,20 @@ OPENING_TIMES = settings.REPO_ROOT / "var" / "browser" / "opening_times.json"
 
 
 @pytest.fixture(scope="module")
-def page(superset_live):
+def browser(superset_live):
     try:
         chromium_executable()
     except BrowserError as exc:
         pytest.fail(f"{exc}: the browser tests need it")
     import_dashboards(superset_live.client(), settings.DASHBOARDS_DIR, superset_live.database_uri)
     with chromium() as browser:
-        live = superset_live
-        yield login(browser, live.url, live.username, live.password), live.url
+        yield browser
+
+
+@pytest.fixture(scope="module")
+def page(browser, superset_live):
+    live = superset_live
+    return login(browser, live.url, live.username, live.password), live.url
 
 
 @pytest.fixture(scope="module")
@@ -85,3 +90,11 @@ def test_dashboard_renders_every_chart(page, opening_times, dashboard):
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     tab.screenshot(path=str(SCREENSHOTS / f"{dashboard.slug}.png"), full_page=True)
     assert opening.ok, f"{dashboard.title}:\n" + "\n".join(map(str, opening.problems))
+
+
+def test_a_refused_login_fails_at_once_and_says_so(browser, superset_live):
+    """A wrong password is a refusal, not a page to wait for: no retry, a one-line reason.
+    (An account of its own, so that the failed-login limit of the others is untouched.)"""
+    with pytest.raises(BrowserError, match="was refused") as refused:
+        login(browser, superset_live.url, "nobody-" + superset_live.user_password, "wrong")
+    assert "; then " not in str(refused.value)

@@ -139,29 +139,73 @@ def chromium() -> Iterator[Browser]:
 
 
 def login(browser: Browser, url: str, username: str, password: str) -> Page:
-    """A tab of a new browser context (its own cookies), logged in with Superset's form."""
+    """A tab of a new browser context (its own cookies), logged in with Superset's form.
+
+    A rejected login (the form answers with a redirect back to /login/, or HTTP 429 past
+    the failed-login limit) fails at once. Anything else that stops it, such as a page that
+    does not render or a request lost while the machine is busy, is tried once more in a
+    fresh context; the error then says what each attempt saw.
+    """
+    seen = []
+    for _attempt in range(2):
+        tab, problem, rejected = _login_once(browser, url, username, password)
+        if tab is not None:
+            return tab
+        seen.append(problem)
+        if rejected:
+            break
+    raise BrowserError(f"cannot log in to {url} as {username}: " + "; then ".join(seen))
+
+
+def _login_once(
+    browser: Browser, url: str, username: str, password: str
+) -> tuple[Page | None, str, bool]:
+    """(the logged-in tab, "", False), or (None, what went wrong, whether it was a refusal)."""
     from playwright.sync_api import Error
     from playwright.sync_api import TimeoutError as Timeout
 
     context = browser.new_context(viewport=VIEWPORT)  # type: ignore[arg-type]
     tab = context.new_page()
+    answers: list[Any] = []
+    tab.on("response", lambda r: answers.append(r) if _is_login_post(r) else None)
+    step = "opening the login page"
     try:
-        tab.goto(f"{url}/login/")
+        page = tab.goto(f"{url}/login/", timeout=TIMEOUT_MS)
+        status = page.status if page is not None else None
+        step = f"waiting for the login form (page answered HTTP {status})"
+        tab.fill("#username", username, timeout=TIMEOUT_MS)
+        tab.fill("#password", password, timeout=TIMEOUT_MS)
+        step = "waiting for the answer to the form"
+        with tab.expect_response(_is_login_post, timeout=TIMEOUT_MS) as posted:
+            tab.click("button[type=submit]", timeout=TIMEOUT_MS)
+        if not _refused(posted.value):
+            step = "waiting for the welcome page after the form was accepted"
+            tab.wait_for_url("**/superset/welcome/**", timeout=TIMEOUT_MS, wait_until="commit")
+            return tab, "", False
+        problem = "refused"
+    except Timeout:
+        problem = f"no answer within {TIMEOUT_MS // 1000} s while {step}"
     except Error as exc:
-        context.close()
-        raise BrowserError(f"cannot reach Superset at {url}: {_first_line(exc)}") from exc
-    try:
-        tab.fill("#username", username)
-        tab.fill("#password", password)
-        tab.click("button[type=submit]")
-        tab.wait_for_url("**/superset/welcome/**", timeout=TIMEOUT_MS)
-    except Timeout as exc:
-        context.close()
-        raise BrowserError(
-            f"cannot log in to {url} as {username}: no welcome page within"
-            f" {TIMEOUT_MS // 1000} s (wrong password, or not Superset's login page?)"
-        ) from exc
-    return tab
+        problem = f"{_first_line(exc)} while {step}"
+    context.close()
+    if not answers:
+        return None, problem + " (the form's POST got no answer)", False
+    answer = answers[-1]
+    if answer.status == 429:
+        return None, "too many failed logins (HTTP 429): wait a minute", True
+    if _refused(answer):
+        return None, "the login was refused (wrong user name or password?)", True
+    return None, f"{problem} (the form's POST answered HTTP {answer.status})", False
+
+
+def _is_login_post(response: Any) -> bool:
+    return response.request.method == "POST" and "/login" in response.url
+
+
+def _refused(response: Any) -> bool:
+    """Superset's form answers a refused login with a redirect back to /login/ (or 429)."""
+    location = response.headers.get("location", "")
+    return response.status == 429 or (response.status in (301, 302, 303) and "/login" in location)
 
 
 def _query_counts(responses: list[Any]) -> tuple[int, int]:
