@@ -34,6 +34,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from access_analytics.paths import PROJECT_ROOT
@@ -220,35 +221,48 @@ _PARTITION = re.compile(r"^ingest_date=(\d{4}-\d{2}-\d{2})$")
 def _read_raw(lake: Path, table: RawTable) -> pd.DataFrame:
     """Every row of every file of a raw table, with its file, row position and ingest day.
 
-    Timestamps become int64 microseconds (exact, and free of pandas' nanosecond range);
-    a null is kept apart from NaN for the range rule through `<column>__null` masks.
+    Files are read with pyarrow (pandas' Parquet engine) and concatenated once. Timestamps
+    become int64 microseconds (exact, and free of pandas' nanosecond range); a null is kept
+    apart from NaN for the range rule through `<column>__null` masks; the id and VIN
+    patterns are checked by the Arrow string kernels pandas' `str.fullmatch` uses for
+    Arrow strings (`<column>__ok`). `file_rank` is the file's place in the order of
+    lake-relative paths (the de-duplication tie-break).
     """
-    frames = []
-    for path in sorted((lake / "raw" / table.name).glob("*/*.parquet")):
-        match = _PARTITION.match(path.parent.name)
+    folder = lake / "raw" / table.name
+    files = sorted(path.relative_to(lake).as_posix() for path in folder.glob("*/*.parquet"))
+    if not files:
+        raise ValueError(f"no files under {folder}")
+    schema = pa.schema(table.columns)
+    parts = []
+    for rank, relative in enumerate(files):
+        match = _PARTITION.match(Path(relative).parent.name)
         if match is None:
-            raise ValueError(f"{path}: not in an ingest_date=YYYY-MM-DD partition")
-        arrow = pq.read_table(path, columns=list(table.columns))
-        data: dict[str, object] = {}
-        for name, dtype in table.columns.items():
-            column = arrow.column(name).cast(dtype)
-            nulls = column.is_null().to_numpy(zero_copy_only=False)
-            if pa.types.is_timestamp(dtype) or pa.types.is_integer(dtype):
-                data[name] = column.cast(pa.int64()).fill_null(0).to_numpy(zero_copy_only=False)
-                data[name + "__null"] = nulls
-            elif pa.types.is_floating(dtype):
-                data[name] = column.to_numpy(zero_copy_only=False).astype(np.float64)
-                data[name + "__null"] = nulls
-            else:
-                data[name] = column.to_pandas()
-        frame = pd.DataFrame(data)
-        frame["ingest_date"] = np.datetime64(match.group(1), "D")
-        frame["source_file"] = path.relative_to(lake).as_posix()
-        frame["source_row_number"] = np.arange(len(frame), dtype=np.int64)
-        frames.append(frame)
-    if not frames:
-        raise ValueError(f"no files under {lake / 'raw' / table.name}")
-    return pd.concat(frames, ignore_index=True)
+            raise ValueError(f"{relative}: not in an ingest_date=YYYY-MM-DD partition")
+        part = pq.read_table(lake / relative, columns=list(table.columns)).cast(schema)
+        rows = part.num_rows
+        part = part.append_column("file_rank", pa.array(np.full(rows, rank, dtype=np.int32)))
+        part = part.append_column("source_row_number", pa.array(np.arange(rows, dtype=np.int64)))
+        day = np.datetime64(match.group(1), "D").astype(np.int32)
+        part = part.append_column("ingest_day", pa.array(np.full(rows, day, dtype=np.int32)))
+        parts.append(part)
+    arrow = pa.concat_tables(parts)
+    data: dict[str, object] = {}
+    for name, dtype in table.columns.items():
+        column = arrow.column(name)
+        if pa.types.is_timestamp(dtype) or pa.types.is_integer(dtype):
+            data[name] = column.cast(pa.int64()).fill_null(0).to_numpy()
+            data[name + "__null"] = column.is_null().to_numpy()
+        elif pa.types.is_floating(dtype):
+            data[name] = column.to_numpy().astype(np.float64)
+            data[name + "__null"] = column.is_null().to_numpy()
+        else:
+            data[name] = column.to_pandas()
+        if name in table.patterns:
+            full = pc.match_substring_regex(column, f"^(?:{table.patterns[name]})$")
+            data[name + "__ok"] = full.fill_null(True).to_numpy()
+    for name in ("file_rank", "source_row_number", "ingest_day"):
+        data[name] = arrow.column(name).to_numpy()
+    return pd.DataFrame(data)
 
 
 def _is_valid(raw: pd.DataFrame, table: RawTable) -> np.ndarray:
@@ -263,8 +277,8 @@ def _is_valid(raw: pd.DataFrame, table: RawTable) -> np.ndarray:
     for name, accepted in table.accepted_values.items():
         values = raw[name]
         broken |= (values.notna() & ~values.isin(accepted)).to_numpy()
-    for name, pattern in table.patterns.items():
-        broken |= ~raw[name].str.fullmatch(pattern, na=True).to_numpy(dtype=bool)
+    for name in table.patterns:
+        broken |= ~raw[name + "__ok"].to_numpy()  # null passes: rule 1 decides on it
     for name, (low, high) in table.ranges.items():
         values = raw[name].to_numpy()
         inside = (values >= low) & (values <= high)  # NaN is inside no range
@@ -278,11 +292,20 @@ def _is_valid(raw: pd.DataFrame, table: RawTable) -> np.ndarray:
 
 
 def _kept(raw: pd.DataFrame, table: RawTable) -> pd.DataFrame:
-    """The valid rows, one per id: earliest received_at, then file path, then row in file."""
+    """The valid rows, one per id: earliest received_at, then file path, then row in file.
+
+    The numeric tie-break order is sorted once (no string sort); the first row of each id
+    in that order is its kept copy.
+    """
     valid = raw[_is_valid(raw, table)]
-    order = [table.id_column, "received_at", "source_file", "source_row_number"]
-    ordered = valid.sort_values(order)
-    return ordered.drop_duplicates(table.id_column, keep="first")
+    order = np.lexsort(
+        (
+            valid["source_row_number"].to_numpy(),
+            valid["file_rank"].to_numpy(),
+            valid["received_at"].to_numpy(),
+        )
+    )
+    return valid.iloc[order].drop_duplicates(table.id_column, keep="first")
 
 
 def _complete_days(ingest_days: np.ndarray, thresholds: Mapping[str, float]) -> set[np.datetime64]:
@@ -521,7 +544,7 @@ def pandas_marts(
     """The analyst's notebook: the three fleet daily marts with pandas, from the lake's Parquet."""
     thresholds = thresholds or load_thresholds()
     raw_events = _read_raw(Path(lake), ACCESS_EVENTS)
-    event_days = _complete_days(raw_events["ingest_date"].to_numpy(), thresholds)
+    event_days = _complete_days(raw_events["ingest_day"].to_numpy(), thresholds)
     events = _kept(raw_events, ACCESS_EVENTS)
     del raw_events
     marts = {
@@ -534,7 +557,7 @@ def pandas_marts(
     }
     del events
     raw_readings = _read_raw(Path(lake), FOB_BATTERY_READINGS)
-    reading_days = _complete_days(raw_readings["ingest_date"].to_numpy(), thresholds)
+    reading_days = _complete_days(raw_readings["ingest_day"].to_numpy(), thresholds)
     readings = _kept(raw_readings, FOB_BATTERY_READINGS)
     del raw_readings
     marts["mart_fob_battery_daily"] = _finish(
