@@ -64,3 +64,23 @@ def test_the_check_reports_each_difference_by_column(ours):
     close = {mart: frame.copy() for mart, frame in ours.items()}
     close["mart_unlock_daily"]["latency_p50_ms"] *= 1 + baselines.FLOAT_RTOL / 10
     assert baselines.comparisons_equal(baselines.compare_marts(ours, close))
+
+
+def test_bench_smoke_measures_each_step_in_its_own_process(tmp_path):
+    """The bench plumbing on a tiny lake (the dbt build steps are left to `make bench`)."""
+    from access_analytics.bench.run import fleet_for, run_bench, write_report
+
+    assert fleet_for(1_000_000) == (659, 30)
+    assert fleet_for(10_000) == (7, 30)
+    report = run_bench(
+        10_000, tmp_path, runs=1, steps=("generate", "pandas", "floor"), say=lambda _: None
+    )
+    path = write_report(report, tmp_path / "report.json")
+    assert path.is_file()
+    steps = report["steps"]
+    assert set(steps) == {"generate", "pandas", "floor"}
+    assert 5_000 < report["scale"]["raw_events"] < 20_000
+    for name, step in steps.items():
+        assert step["max_peak_rss_mb"] > 20, name  # a child process was sampled
+        assert 0 < step["median_seconds"] <= step["median_wall_s"], name
+    assert steps["generate"]["events_per_s"] > 0
