@@ -8,7 +8,7 @@ baselines' marts are compared with the warehouse the build wrote, and a baseline
 numbers differ is reported as such: its time is then no baseline.
 
 Still to come for issue 12: the incremental one-day run, chart query timings, the demo
-from a fresh clone, BENCHMARKS.md with plots.
+from a fresh clone, the written report with tables and plots.
 """
 
 from __future__ import annotations
