@@ -19,7 +19,7 @@ export ACCESS_LAKE_ROOT ?= data/lake
 export ACCESS_WAREHOUSE_PATH ?= data/warehouse.duckdb
 export ACCESS_PSEUDONYM_KEY ?= demo-pseudonym-key
 
-.PHONY: help setup airflow-setup airflow-up airflow-down demo test lint dbt-lint format build generate docs clean trino-up trino-down serve
+.PHONY: help setup airflow-setup airflow-up airflow-down demo test lint dbt-lint format build generate docs clean trino-up trino-down serve bench
 
 help: ## List the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -71,6 +71,13 @@ generate: setup ## Write a default fleet's raw lake to $ACCESS_LAKE_ROOT
 
 build: setup ## dbt build of the lake at $ACCESS_LAKE_ROOT; replaces the last good build only when it passes
 	$(BIN)/access-analytics build
+
+# Benchmark scale and repetitions: `make bench BENCH_EVENTS=10000000 BENCH_RUNS=1`.
+BENCH_EVENTS ?= 1000000
+BENCH_RUNS ?= 3
+
+bench: setup ## Time generator, dbt build and the pandas / DuckDB baselines on a lake of $BENCH_EVENTS events (JSON in data/bench)
+	$(BIN)/access-analytics bench --events $(BENCH_EVENTS) --runs $(BENCH_RUNS) --workdir data/bench
 
 serve: setup ## Restart Superset on the published warehouse (http://localhost:8088)
 	$(BIN)/access-analytics serve --demo

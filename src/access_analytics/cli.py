@@ -268,3 +268,46 @@ def demo(
     if not all(row.adds_up for row in rows):
         typer.echo("Error: raw rows do not add up (see the table above)", err=True)
         raise typer.Exit(code=1)
+
+
+BENCH_STEPS = ("generate", "build_models", "build_with_tests", "pandas", "floor")
+
+
+@app.command()
+def bench(
+    events: Annotated[int, typer.Option(help="Raw access events of the lake (about).")] = 1_000_000,
+    runs: Annotated[int, typer.Option(help="Runs of each step; times are medians.")] = 3,
+    days: Annotated[int, typer.Option(help="Simulated days (fewer for tiny lakes).")] = 30,
+    seed: Annotated[int, typer.Option(help="Generator seed.")] = 42,
+    workdir: Annotated[
+        Path, typer.Option(help="Where the lake, warehouse and baseline outputs go.")
+    ] = Path("data/bench"),
+    out: Annotated[
+        Path | None, typer.Option(help="Report JSON (default <workdir>/bench-<events>.json).")
+    ] = None,
+    step: Annotated[
+        list[str] | None,
+        typer.Option(help=f"Only these steps (repeatable): {', '.join(BENCH_STEPS)}."),
+    ] = None,
+) -> None:
+    """Time generator, dbt build and the pandas / DuckDB baselines on a lake of N events."""
+    from access_analytics.bench.run import run_bench, write_report
+
+    steps = tuple(step or BENCH_STEPS)
+    unknown = sorted(set(steps) - set(BENCH_STEPS))
+    if unknown or runs < 1 or events < 1:
+        typer.echo(f"Error: unknown steps {unknown}, or --runs / --events below 1", err=True)
+        raise typer.Exit(code=2)
+    report = run_bench(
+        events, workdir, runs=runs, days=days, seed=seed, steps=steps, say=typer.echo
+    )
+    path = write_report(report, out or workdir / f"bench-{events}.json")
+    typer.echo(f"Report: {path}")
+    unequal = [
+        name
+        for name, step_report in report["steps"].items()
+        if not step_report.get("equal_to_marts", {"equal": True})["equal"]
+    ]
+    if unequal:
+        typer.echo(f"Error: {', '.join(unequal)} differ from the marts: timings void", err=True)
+        raise typer.Exit(code=1)

@@ -1,0 +1,1 @@
+"""Benchmark of the build at fleet scale, with baselines that must give our marts' numbers."""

@@ -1,0 +1,276 @@
+"""`access-analytics bench`: time the generator, the dbt build and the baselines on one lake.
+
+Every measured step runs as a child process (the generator and the baselines through
+`access_analytics.bench.step`, dbt as itself), while a thread samples the resident memory
+of every descendant process; a step's peak is the largest sum seen. Each step is repeated
+`runs` times and reported as the median (times) and the largest (peaks) of its runs. The
+baselines' marts are compared with the warehouse the build wrote, and a baseline whose
+numbers differ is reported as such: its time is then no baseline.
+
+Still to come for issue 12: the incremental one-day run, chart query timings, the demo
+from a fresh clone, the written report with tables and plots.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+
+import psutil
+
+from access_analytics.dbt_runner import project_commit, run_dbt
+
+# Raw access_events rows (duplicates, late and invalid rows included) per vehicle and
+# simulated day of the default generator: 137,355 / (60 x 45) on the test fleet, 12.1 M /
+# (8,000 x 30) in issue 12. The lake is sized from it; the report gives the real count.
+EVENTS_PER_VEHICLE_DAY = 50.6
+DEFAULT_DAYS = 30
+MIN_DAYS = 7  # enough for complete days: two warm-up days, the newest two, some between
+SAMPLE_INTERVAL_S = 0.05
+
+MODELS_ONLY = ["build", "--exclude", "resource_type:test", "resource_type:unit_test"]
+WITH_TESTS = ["build"]
+
+
+def fleet_for(events: int, days: int = DEFAULT_DAYS) -> tuple[int, int]:
+    """Vehicles and days for a lake of about `events` raw access events."""
+    vehicle_days = max(events / EVENTS_PER_VEHICLE_DAY, 1.0)
+    days = max(MIN_DAYS, min(days, round(vehicle_days)))
+    return max(1, round(vehicle_days / days)), days
+
+
+class TreePeakRss:
+    """Largest summed RSS of this process's descendants while the block runs (bytes)."""
+
+    def __init__(self, interval: float = SAMPLE_INTERVAL_S) -> None:
+        self.interval = interval
+        self.peak = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def _sample(self) -> None:
+        me = psutil.Process()
+        while True:
+            total = 0
+            for child in me.children(recursive=True):
+                with contextlib.suppress(psutil.Error):  # ended between listing and reading
+                    total += child.memory_info().rss
+            self.peak = max(self.peak, total)
+            if self._stop.wait(self.interval):
+                return
+
+    def __enter__(self) -> TreePeakRss:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+@dataclass
+class StepRun:
+    wall_s: float
+    peak_rss_mb: float
+    seconds: float | None = None  # the step's own compute time, when it reports one
+    detail: dict[str, object] = field(default_factory=dict)
+
+
+@dataclass
+class StepResult:
+    name: str
+    runs: list[StepRun]
+
+    @property
+    def median_wall_s(self) -> float:
+        return statistics.median(run.wall_s for run in self.runs)
+
+    @property
+    def median_seconds(self) -> float | None:
+        inner = [run.seconds for run in self.runs if run.seconds is not None]
+        return statistics.median(inner) if inner else None
+
+    @property
+    def max_peak_rss_mb(self) -> float:
+        return max(run.peak_rss_mb for run in self.runs)
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "median_wall_s": round(self.median_wall_s, 3),
+            "median_seconds": None
+            if self.median_seconds is None
+            else round(self.median_seconds, 3),
+            "max_peak_rss_mb": round(self.max_peak_rss_mb, 1),
+            "runs": [asdict(run) for run in self.runs],
+        }
+
+
+def measure(action: Callable[[], dict[str, object] | None]) -> StepRun:
+    """Run `action` (which starts child processes) with the tree's peak RSS sampled."""
+    with TreePeakRss() as sampler:
+        started = time.perf_counter()
+        detail = action() or {}
+        wall = time.perf_counter() - started
+    seconds = detail.pop("seconds", None)
+    return StepRun(wall, sampler.peak / 2**20, seconds, detail)
+
+
+def _step(args: Sequence[str]) -> dict[str, object]:
+    completed = subprocess.run(
+        [sys.executable, "-m", "access_analytics.bench.step", *args],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if completed.returncode != 0:
+        raise RuntimeError(f"bench step {args[0]} failed:\n{completed.stderr[-4000:]}")
+    return json.loads(completed.stdout.strip().splitlines()[-1])
+
+
+def _fresh(path: Path) -> None:
+    for stale in (path, path.with_name(path.name + ".wal")):
+        stale.unlink(missing_ok=True)
+
+
+def _versions() -> dict[str, str]:
+    names = ["duckdb", "dbt-core", "dbt-duckdb", "pandas", "numpy", "pyarrow"]
+    versions = {name: metadata.version(name) for name in names}
+    versions["python"] = platform.python_version()
+    versions["project_commit"] = project_commit()
+    return versions
+
+
+def _machine() -> dict[str, object]:
+    return {
+        "platform": platform.platform(),
+        "processor": platform.processor() or platform.machine(),
+        "logical_cpus": os.cpu_count(),
+        "memory_gb": round(psutil.virtual_memory().total / 2**30, 1),
+        "load_average_at_start": [round(load, 2) for load in os.getloadavg()],
+    }
+
+
+def run_bench(
+    events: int,
+    workdir: Path,
+    *,
+    runs: int = 3,
+    days: int = DEFAULT_DAYS,
+    seed: int = 42,
+    steps: Sequence[str] = ("generate", "build_models", "build_with_tests", "pandas", "floor"),
+    say: Callable[[str], None] = print,
+) -> dict[str, object]:
+    """Measure every step on a lake of about `events` raw access events; return the report."""
+    from access_analytics.bench import baselines
+
+    vehicles, days = fleet_for(events, days)
+    workdir = Path(workdir).resolve()
+    lake = workdir / "lake"
+    warehouse = workdir / "warehouse.duckdb"
+    target = workdir / "target"
+    workdir.mkdir(parents=True, exist_ok=True)
+    report: dict[str, object] = {
+        "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": _machine(),
+        "versions": _versions(),
+        "scale": {"requested_events": events, "vehicles": vehicles, "days": days, "seed": seed},
+        "runs": runs,
+        "steps": {},
+    }
+    results: dict[str, StepResult] = {}
+
+    def repeat(name: str, action: Callable[[], dict[str, object] | None]) -> None:
+        if name not in steps:
+            return
+        measured = []
+        for index in range(runs):
+            measured.append(measure(action))
+            say(
+                f"{name} run {index + 1}/{runs}: {measured[-1].wall_s:.2f} s, "
+                f"peak {measured[-1].peak_rss_mb:.0f} MB"
+            )
+        results[name] = StepResult(name, measured)
+
+    generate_args = ["generate", str(lake), str(vehicles), str(days), str(seed)]
+    say(f"bench: {vehicles} vehicles x {days} days (~{events:,} raw access events) in {workdir}")
+    if "generate" in steps:
+        repeat("generate", lambda: _step(generate_args))
+    elif not lake.is_dir():
+        _step(generate_args)
+    manifest = json.loads((lake / "manifest.json").read_text())
+    tables = manifest["tables"]
+    raw_events = tables["access_events"]["rows"]
+    report["scale"].update(
+        raw_events=raw_events,
+        raw_readings=tables["fob_battery_readings"]["rows"],
+        parquet_mb=round(sum(p.stat().st_size for p in lake.rglob("*.parquet")) / 2**20, 1),
+    )
+
+    def dbt_build(args: list[str]) -> Callable[[], None]:
+        def action() -> None:
+            _fresh(warehouse)
+            run_dbt(args, lake=lake, warehouse=warehouse, target_path=target)
+
+        return action
+
+    repeat("build_models", dbt_build(MODELS_ONLY))
+    repeat("build_with_tests", dbt_build(WITH_TESTS))
+
+    equality: dict[str, object] = {}
+    for name in ("pandas", "floor"):
+        out = workdir / f"baseline_{name}"
+        shutil.rmtree(out, ignore_errors=True)
+        repeat(name, lambda name=name, out=out: _step([name, str(lake), str(out)]))
+        built = "build_models" in results or "build_with_tests" in results
+        if name in results and built:
+            import pandas as pd
+
+            theirs = {m: pd.read_parquet(out / f"{m}.parquet") for m in baselines.FLEET_MARTS}
+            comparisons = baselines.compare_marts(baselines.warehouse_marts(warehouse), theirs)
+            equality[name] = {
+                "equal": baselines.comparisons_equal(comparisons),
+                "marts": [comparison.summary() for comparison in comparisons],
+            }
+            for comparison in comparisons:
+                say(f"{name}: {comparison.summary()}")
+
+    for name, result in results.items():
+        entry = result.as_json()
+        if name == "generate":
+            entry["events_per_s"] = round(raw_events / (result.median_seconds or 1), 0)
+        if name in equality:
+            entry["equal_to_marts"] = equality[name]
+        report["steps"][name] = entry
+    report["ratios"] = _ratios(results, equality)
+    return report
+
+
+def _ratios(results: dict[str, StepResult], equality: dict[str, object]) -> dict[str, float]:
+    """Build time against each baseline's (wall times; only baselines equal to our marts)."""
+    ratios = {}
+    build = results.get("build_models")
+    for name in ("pandas", "floor"):
+        if build and name in results and equality.get(name, {}).get("equal"):
+            ratios[f"build_models_over_{name}"] = round(
+                build.median_wall_s / results[name].median_wall_s, 2
+            )
+    return ratios
+
+
+def write_report(report: dict[str, object], path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(report, indent=2) + "\n")
+    return path

@@ -1,0 +1,86 @@
+"""The benchmark's baselines (issue 12) give our marts' numbers, or their timings are void.
+
+On the session's built warehouse (tests/conftest.py: 60 vehicles x 45 days, every fault
+and quarantine reason present), the pandas notebook and the one-statement DuckDB floor
+must equal the three fleet daily marts: the same days, counts and flags exactly, floats
+within baselines.FLOAT_RTOL / FLOAT_ATOL. The check itself must see a difference.
+"""
+
+from __future__ import annotations
+
+import duckdb
+import numpy as np
+import pytest
+
+from access_analytics.bench import baselines
+
+
+@pytest.fixture(scope="module")
+def ours(built_warehouse):
+    return baselines.warehouse_marts(built_warehouse.path)
+
+
+@pytest.mark.parametrize("baseline", ["pandas", "floor"])
+def test_baseline_equals_the_fleet_marts(built_warehouse, ours, baseline):
+    compute = {"pandas": baselines.pandas_marts, "floor": baselines.floor_marts}[baseline]
+    theirs = compute(built_warehouse.lake)
+    comparisons = baselines.compare_marts(ours, theirs)
+    report = "\n".join(comparison.summary() for comparison in comparisons)
+    assert baselines.comparisons_equal(comparisons), report
+    # the marts are not trivially empty: every day of the lake has sessions and readings
+    for comparison in comparisons:
+        assert comparison.rows_expected >= 45, report
+    assert ours["mart_unlock_daily"]["is_complete_day"].any()
+    assert not ours["mart_unlock_daily"]["is_complete_day"].all()
+
+
+def test_the_floor_is_one_statement(built_warehouse):
+    sql = baselines.floor_sql(built_warehouse.lake)
+    assert len(duckdb.connect().extract_statements(sql)) == 1
+    assert "create " not in sql.lower()
+
+
+def test_the_check_reports_each_difference_by_column(ours):
+    theirs = {mart: frame.copy() for mart, frame in ours.items()}
+    unlock = theirs["mart_unlock_daily"]
+    unlock.loc[3, "attempts"] += 1
+    unlock.loc[5, "latency_p95_ms"] += 1e-6 * unlock.loc[5, "latency_p95_ms"]
+    unlock.loc[7, "is_complete_day"] = not unlock.loc[7, "is_complete_day"]
+    walkaway = theirs["mart_walkaway_daily"]
+    walkaway.loc[2, "time_to_lock_p50_ms"] = np.nan
+    theirs["mart_fob_battery_daily"] = theirs["mart_fob_battery_daily"].drop(index=0)
+
+    unlock_diff, walkaway_diff, fob_diff = baselines.compare_marts(ours, theirs)
+    assert {d.column: d.rows for d in unlock_diff.columns} == {
+        "attempts": 1,
+        "latency_p95_ms": 1,
+        "is_complete_day": 1,
+    }
+    assert [d.column for d in walkaway_diff.columns] == ["time_to_lock_p50_ms"]
+    assert fob_diff.missing_days == [str(ours["mart_fob_battery_daily"]["metric_date"][0].date())]
+    assert not any(c.equal for c in (unlock_diff, walkaway_diff, fob_diff))
+
+    # a float difference within the tolerance is equal
+    close = {mart: frame.copy() for mart, frame in ours.items()}
+    close["mart_unlock_daily"]["latency_p50_ms"] *= 1 + baselines.FLOAT_RTOL / 10
+    assert baselines.comparisons_equal(baselines.compare_marts(ours, close))
+
+
+def test_bench_smoke_measures_each_step_in_its_own_process(tmp_path):
+    """The bench plumbing on a tiny lake (the dbt build steps are left to `make bench`)."""
+    from access_analytics.bench.run import fleet_for, run_bench, write_report
+
+    assert fleet_for(1_000_000) == (659, 30)
+    assert fleet_for(10_000) == (7, 30)
+    report = run_bench(
+        10_000, tmp_path, runs=1, steps=("generate", "pandas", "floor"), say=lambda _: None
+    )
+    path = write_report(report, tmp_path / "report.json")
+    assert path.is_file()
+    steps = report["steps"]
+    assert set(steps) == {"generate", "pandas", "floor"}
+    assert 5_000 < report["scale"]["raw_events"] < 20_000
+    for name, step in steps.items():
+        assert step["max_peak_rss_mb"] > 20, name  # a child process was sampled
+        assert 0 < step["median_seconds"] <= step["median_wall_s"], name
+    assert steps["generate"]["events_per_s"] > 0
