@@ -8,11 +8,14 @@ within baselines.FLOAT_RTOL / FLOAT_ATOL. The check itself must see a difference
 
 from __future__ import annotations
 
+import json
+
 import duckdb
 import numpy as np
 import pytest
 
 from access_analytics.bench import baselines
+from access_analytics.dbt_runner import run_dbt
 
 
 @pytest.fixture(scope="module")
@@ -84,3 +87,34 @@ def test_bench_smoke_measures_each_step_in_its_own_process(tmp_path):
         assert step["max_peak_rss_mb"] > 20, name  # a child process was sampled
         assert 0 < step["median_seconds"] <= step["median_wall_s"], name
     assert steps["generate"]["events_per_s"] > 0
+
+
+def test_dbt_runs_duckdb_under_the_configured_memory_limit_and_spill_directory(
+    tmp_path, monkeypatch
+):
+    """ACCESS_DUCKDB_MEMORY_LIMIT and ACCESS_DUCKDB_TEMP_DIR reach the build's DuckDB; without
+    the latter it spills beside the warehouse file."""
+    query = (
+        "select current_setting('memory_limit') as memory_limit,"
+        " current_setting('temp_directory') as temp_directory"
+    )
+
+    def settings(**env: str) -> dict[str, str]:
+        completed = run_dbt(
+            ["show", "--quiet", "--inline", query, "--output", "json"],
+            lake=tmp_path / "lake",
+            warehouse=tmp_path / "warehouse.duckdb",
+            target_path=tmp_path / "target",
+            env=env,
+        )
+        (row,) = json.loads(completed.stdout[completed.stdout.index("{") :])["show"]
+        return row
+
+    monkeypatch.delenv("ACCESS_DUCKDB_MEMORY_LIMIT", raising=False)
+    monkeypatch.delenv("ACCESS_DUCKDB_TEMP_DIR", raising=False)
+    spill = tmp_path / "spill"
+    limited = settings(ACCESS_DUCKDB_MEMORY_LIMIT="1GB", ACCESS_DUCKDB_TEMP_DIR=str(spill))
+    assert limited == {"memory_limit": "953.6 MiB", "temp_directory": str(spill)}
+    default = settings()
+    assert default["memory_limit"] == "5.5 GiB"
+    assert default["temp_directory"] == str(tmp_path / "warehouse.duckdb") + ".tmp"
