@@ -70,23 +70,35 @@ def test_the_check_reports_each_difference_by_column(ours):
 
 
 def test_bench_smoke_measures_each_step_in_its_own_process(tmp_path):
-    """The bench plumbing on a tiny lake (the dbt build steps are left to `make bench`)."""
+    """The bench plumbing on a tiny lake: generator, the one-day incremental build and both
+    baselines (the full builds are left to `make bench`; they run as the incremental does)."""
     from access_analytics.bench.run import fleet_for, run_bench, write_report
 
     assert fleet_for(1_000_000) == (659, 30)
     assert fleet_for(10_000) == (7, 30)
-    report = run_bench(
-        10_000, tmp_path, runs=1, steps=("generate", "pandas", "floor"), say=lambda _: None
-    )
+    steps = ("generate", "build_incremental", "pandas", "floor")
+    report = run_bench(10_000, tmp_path, runs=1, steps=steps, say=lambda _: None)
     path = write_report(report, tmp_path / "report.json")
     assert path.is_file()
-    steps = report["steps"]
-    assert set(steps) == {"generate", "pandas", "floor"}
+    measured = report["steps"]
+    assert set(measured) == set(steps)
     assert 5_000 < report["scale"]["raw_events"] < 20_000
-    for name, step in steps.items():
+    for name, step in measured.items():
         assert step["max_peak_rss_mb"] > 20, name  # a child process was sampled
-        assert 0 < step["median_seconds"] <= step["median_wall_s"], name
-    assert steps["generate"]["events_per_s"] > 0
+        assert step["median_wall_s"] > 0, name
+        if name != "build_incremental":  # dbt reports no time of its own to the bench
+            assert 0 < step["median_seconds"] <= step["median_wall_s"], name
+    assert measured["generate"]["events_per_s"] > 0
+
+    # The held-back day is back in the lake, missing from the day-before build, and the
+    # measured run added it.
+    day = report["scale"]["incremental_day"]
+    assert (tmp_path / "lake" / "raw" / "access_events" / f"ingest_date={day}").is_dir()
+    newest = "select max(ingest_date) from staging.base_raw__access_events"
+    for warehouse, expected in (("warehouse_day_before", "<"), ("warehouse_incremental", "=")):
+        with duckdb.connect(str(tmp_path / f"{warehouse}.duckdb"), read_only=True) as con:
+            (built,) = con.execute(newest).fetchone()
+        assert (str(built) < day) if expected == "<" else (str(built) == day), warehouse
 
 
 def test_dbt_runs_duckdb_under_the_configured_memory_limit_and_spill_directory(

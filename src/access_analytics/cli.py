@@ -270,7 +270,14 @@ def demo(
         raise typer.Exit(code=1)
 
 
-BENCH_STEPS = ("generate", "build_models", "build_with_tests", "pandas", "floor")
+BENCH_STEPS = (
+    "generate",
+    "build_models",
+    "build_with_tests",
+    "build_incremental",
+    "pandas",
+    "floor",
+)
 
 
 @app.command()

@@ -7,8 +7,12 @@ of every descendant process; a step's peak is the largest sum seen. Each step is
 baselines' marts are compared with the warehouse the build wrote, and a baseline whose
 numbers differ is reported as such: its time is then no baseline.
 
-Still to come for issue 12: the incremental one-day run, chart query timings, the demo
-from a fresh clone, the written report with tables and plots.
+The incremental step holds the newest ingest day back (every partition of that day, with
+its late and duplicate rows), builds the rest once unmeasured, and then times the build
+that adds the day to a copy of that warehouse, as the daily pipeline does.
+
+Still to come: chart query timings, the demo from a fresh clone, the written report with
+tables and plots.
 """
 
 from __future__ import annotations
@@ -163,6 +167,34 @@ def _machine() -> dict[str, object]:
     }
 
 
+@dataclass
+class HeldBack:
+    """The partitions of one ingest day, moved aside until restore() puts them back."""
+
+    day: str
+    moved: list[tuple[Path, Path]]
+
+    def restore(self) -> None:
+        for original, aside in self.moved:
+            aside.rename(original)
+
+
+def hold_back_newest_day(lake: Path, aside: Path) -> HeldBack:
+    """Move every partition of the lake's newest ingest day (both telemetry tables, and
+    registry snapshots of that day) to `aside`."""
+    raw = lake / "raw"
+    day = max(folder.name for folder in (raw / "access_events").glob("ingest_date=*"))
+    day = day.split("=", 1)[1]
+    moved = []
+    for folder in sorted(raw.glob("*/*=" + day)):
+        target = aside / folder.parent.name / folder.name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.rmtree(target, ignore_errors=True)
+        folder.rename(target)
+        moved.append((folder, target))
+    return HeldBack(day, moved)
+
+
 def run_bench(
     events: int,
     workdir: Path,
@@ -170,7 +202,14 @@ def run_bench(
     runs: int = 3,
     days: int = DEFAULT_DAYS,
     seed: int = 42,
-    steps: Sequence[str] = ("generate", "build_models", "build_with_tests", "pandas", "floor"),
+    steps: Sequence[str] = (
+        "generate",
+        "build_models",
+        "build_with_tests",
+        "build_incremental",
+        "pandas",
+        "floor",
+    ),
     say: Callable[[str], None] = print,
 ) -> dict[str, object]:
     """Measure every step on a lake of about `events` raw access events; return the report."""
@@ -192,11 +231,17 @@ def run_bench(
     }
     results: dict[str, StepResult] = {}
 
-    def repeat(name: str, action: Callable[[], dict[str, object] | None]) -> None:
+    def repeat(
+        name: str,
+        action: Callable[[], dict[str, object] | None],
+        before_each: Callable[[], None] | None = None,
+    ) -> None:
         if name not in steps:
             return
         measured = []
         for index in range(runs):
+            if before_each is not None:
+                before_each()  # not measured
             measured.append(measure(action))
             say(
                 f"{name} run {index + 1}/{runs}: {measured[-1].wall_s:.2f} s, "
@@ -229,6 +274,26 @@ def run_bench(
     repeat("build_models", dbt_build(MODELS_ONLY))
     repeat("build_with_tests", dbt_build(WITH_TESTS))
 
+    if "build_incremental" in steps:
+        day_before = workdir / "warehouse_day_before.duckdb"
+        incremental = workdir / "warehouse_incremental.duckdb"
+        newest = hold_back_newest_day(lake, workdir / "held_back")
+        try:
+            _fresh(day_before)
+            run_dbt(MODELS_ONLY, lake=lake, warehouse=day_before, target_path=target)
+        finally:
+            newest.restore()
+        report["scale"]["incremental_day"] = newest.day
+
+        def add_one_day() -> None:
+            run_dbt(MODELS_ONLY, lake=lake, warehouse=incremental, target_path=target)
+
+        def fresh_copy() -> None:
+            _fresh(incremental)
+            shutil.copyfile(day_before, incremental)
+
+        repeat("build_incremental", add_one_day, before_each=fresh_copy)
+
     equality: dict[str, object] = {}
     for name in ("pandas", "floor"):
         out = workdir / f"baseline_{name}"
@@ -259,9 +324,14 @@ def run_bench(
 
 
 def _ratios(results: dict[str, StepResult], equality: dict[str, object]) -> dict[str, float]:
-    """Build time against each baseline's (wall times; only baselines equal to our marts)."""
+    """Build time against each baseline's (wall times; only baselines equal to our marts),
+    and the one-day incremental build's against the full build's."""
     ratios = {}
     build = results.get("build_models")
+    if build and "build_incremental" in results:
+        ratios["build_incremental_over_build_models"] = round(
+            results["build_incremental"].median_wall_s / build.median_wall_s, 3
+        )
     for name in ("pandas", "floor"):
         if build and name in results and equality.get(name, {}).get("equal"):
             ratios[f"build_models_over_{name}"] = round(
