@@ -77,7 +77,7 @@ BENCH_EVENTS ?= 1000000
 BENCH_RUNS ?= 3
 
 bench: setup ## Time generator, dbt build and the pandas / DuckDB baselines on a lake of $BENCH_EVENTS events (JSON in data/bench)
-	$(BIN)/access-analytics bench --events $(BENCH_EVENTS) --runs $(BENCH_RUNS) --workdir data/bench
+	$(BIN)/access-analytics bench --events $(BENCH_EVENTS) --runs $(BENCH_RUNS) --workdir data/bench --markdown BENCHMARKS.md
 
 serve: setup ## Restart Superset on the published warehouse (http://localhost:8088)
 	$(BIN)/access-analytics serve --demo

@@ -72,14 +72,21 @@ def test_the_check_reports_each_difference_by_column(ours):
 def test_bench_smoke_measures_each_step_in_its_own_process(tmp_path):
     """The bench plumbing on a tiny lake: generator, the one-day incremental build and both
     baselines (the full builds are left to `make bench`; they run as the incremental does)."""
+    from access_analytics.bench.report import write_markdown
     from access_analytics.bench.run import fleet_for, run_bench, write_report
 
     assert fleet_for(1_000_000) == (659, 30)
     assert fleet_for(10_000) == (7, 30)
     steps = ("generate", "build_incremental", "pandas", "floor")
     report = run_bench(10_000, tmp_path, runs=1, steps=steps, say=lambda _: None)
-    path = write_report(report, tmp_path / "report.json")
-    assert path.is_file()
+    write_report(report, tmp_path / "bench-10000.json")
+    summary = write_markdown(tmp_path, tmp_path / "BENCHMARKS.md").read_text()
+    assert f"## {report['scale']['raw_events']:,} raw access events" in summary
+    assert "`make bench BENCH_EVENTS=10000 BENCH_RUNS=1`" in summary
+    for label in ("generator", "adding one ingest day", "pandas notebook", "DuckDB statement"):
+        assert label in summary, label
+    assert summary.count("| equal to the marts |") == 0  # no full build to compare with
+    assert "| generator at least 1 M events/s |" in summary
     measured = report["steps"]
     assert set(measured) == set(steps)
     assert 5_000 < report["scale"]["raw_events"] < 20_000

@@ -296,6 +296,10 @@ def bench(
         list[str] | None,
         typer.Option(help=f"Only these steps (repeatable): {', '.join(BENCH_STEPS)}."),
     ] = None,
+    markdown: Annotated[
+        Path | None,
+        typer.Option(help="Also write this Markdown file from every report in --workdir."),
+    ] = None,
 ) -> None:
     """Time generator, dbt build and the pandas / DuckDB baselines on a lake of N events."""
     from access_analytics.bench.run import run_bench, write_report
@@ -310,6 +314,10 @@ def bench(
     )
     path = write_report(report, out or workdir / f"bench-{events}.json")
     typer.echo(f"Report: {path}")
+    if markdown is not None:
+        from access_analytics.bench.report import write_markdown
+
+        typer.echo(f"Summary of every report in {workdir}: {write_markdown(workdir, markdown)}")
     unequal = [
         name
         for name, step_report in report["steps"].items()
