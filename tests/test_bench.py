@@ -1,4 +1,4 @@
-"""The benchmark's baselines (issue 12) give our marts' numbers, or their timings are void.
+"""The benchmark's baselines give our marts' numbers, or their timings are void.
 
 On the session's built warehouse (tests/conftest.py: 60 vehicles x 45 days, every fault
 and quarantine reason present), the pandas notebook and the one-statement DuckDB floor

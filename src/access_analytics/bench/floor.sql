@@ -1,4 +1,4 @@
--- The floor (issue 12): the three fleet daily marts (mart_unlock_daily,
+-- The floor: the three fleet daily marts (mart_unlock_daily,
 -- mart_walkaway_daily, mart_fob_battery_daily) in ONE DuckDB statement straight
 -- from the raw lake's Parquet files: no dbt, no intermediate tables. The rules are
 -- those of the dbt chain (docs/raw-contract.md, docs/metrics.md); the registries only

@@ -39,7 +39,7 @@ from access_analytics.dbt_runner import project_commit, run_dbt
 
 # Raw access_events rows (duplicates, late and invalid rows included) per vehicle and
 # simulated day of the default generator: 137,355 / (60 x 45) on the test fleet, 12.1 M /
-# (8,000 x 30) in issue 12. The lake is sized from it; the report gives the real count.
+# (8,000 x 30) on a larger fleet. The lake is sized from it; the report gives the real count.
 EVENTS_PER_VEHICLE_DAY = 50.6
 DEFAULT_DAYS = 30
 MIN_DAYS = 7  # enough for complete days: two warm-up days, the newest two, some between
