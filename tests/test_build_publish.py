@@ -11,7 +11,7 @@ import duckdb
 import pyarrow.parquet as pq
 import pytest
 
-from access_analytics.build import BuildError, build, building_path, failed_path
+from access_analytics.build import BuildError, build, building_path, failed_path, node_layers
 from access_analytics.dbt_runner import run_dbt
 from access_analytics.warehouse import PublishError, check_build, publish
 
@@ -157,3 +157,34 @@ def test_build_record_places_every_node_of_the_build_in_a_layer(built_warehouse,
     assert result.exit_code == 0 and "0 not passed" in result.output, result.output
     result = CliRunner().invoke(app, [*arguments, "--layer", "nowhere"])
     assert result.exit_code == 2
+
+
+def test_each_node_is_placed_in_the_layer_a_failure_points_at(tmp_path):
+    """Models and seeds by folder; a test in the latest layer it tests; a test of the raw
+    lake alone in staging (where the sources are declared); a test on literals in macros."""
+    manifest = {
+        "nodes": {
+            "seed.p.firmware": {"resource_type": "seed", "fqn": ["p", "firmware"]},
+            "model.p.stg": {"resource_type": "model", "fqn": ["p", "staging", "stg"]},
+            "model.p.int": {"resource_type": "model", "fqn": ["p", "intermediate", "int"]},
+            "model.p.top": {"resource_type": "model", "fqn": ["p", "top"]},
+            "test.p.on_both": {"depends_on": {"nodes": ["model.p.stg", "model.p.int"]}},
+            "test.p.on_seed": {"depends_on": {"nodes": ["seed.p.firmware"]}},
+            "test.p.on_source": {"depends_on": {"nodes": ["source.p.raw.access_events"]}},
+            "test.p.on_literals": {"depends_on": {"nodes": []}},
+        },
+        "unit_tests": {"unit_test.p.int.rule": {"depends_on": {"nodes": ["model.p.int"]}}},
+    }
+    path = tmp_path / "manifest.json"
+    path.write_text(json.dumps(manifest))
+    assert node_layers(path) == {
+        "seed.p.firmware": "seeds",
+        "model.p.stg": "staging",
+        "model.p.int": "intermediate",
+        "model.p.top": "marts",
+        "test.p.on_both": "intermediate",
+        "test.p.on_seed": "seeds",
+        "test.p.on_source": "staging",
+        "test.p.on_literals": "macros",
+        "unit_test.p.int.rule": "intermediate",
+    }

@@ -30,8 +30,9 @@ from access_analytics.warehouse import (
 )
 
 # Where a node belongs, for reports that point at the part of the project that failed:
-# tests of the raw sources and of the macros alone, the seeds, then the model folders.
-LAYERS = ("sources", "macros", "seeds", "staging", "intermediate", "marts", "restricted")
+# tests of the macros alone, the seeds, then the model folders. A test of the raw lake
+# alone belongs to staging, where the raw contract (the sources) is declared.
+LAYERS = ("macros", "seeds", "staging", "intermediate", "marts", "restricted")
 
 
 class BuildError(RuntimeError):
@@ -185,7 +186,7 @@ def node_layers(manifest_path: Path) -> dict[str, str]:
             layers[uid] = max(tested, key=LAYERS.index)
         else:  # a test of the raw lake, or of a macro on literal values
             on_source = any(d.startswith("source.") for d in depends_on)
-            layers[uid] = "sources" if on_source else "macros"
+            layers[uid] = "staging" if on_source else "macros"
     return layers
 
 
