@@ -35,6 +35,7 @@ import pytest
 import requests
 from alert_receivers import Mailbox, smtp_receiver, webhook_receiver
 
+from access_analytics import local_servers
 from access_analytics.build import LAYERS
 from access_analytics.generator import generate_lake
 from access_analytics.local_servers import servers_in
@@ -177,7 +178,7 @@ def test_the_dag_reports_the_layers_the_project_knows():
         for node in tree.body
         if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", None) == "LAYERS"
     ]
-    assert set(layers) == set(LAYERS) - {"sources"}
+    assert set(layers) == set(LAYERS)
 
 
 def test_each_new_day_is_built_published_and_shown(pipeline, first_two_days, superset_live):
@@ -315,10 +316,21 @@ def test_airflow_up_serves_the_runs_and_down_stops_it(pipeline, broken_day, tmp_
             "failed", "failed", "success", "success"
         ]  # fmt: skip
         screenshot_grid(url, password["admin"], SCREENSHOTS / "airflow-grid.png")
+        # The API server retitles itself; it must still be found as this home's, or
+        # `airflow-down` would leave it serving.
+        port = int(env["ACCESS_AIRFLOW_PORT"])
+        assert {p.pid for p in servers_in([home])} & listeners(port), "API server not found"
     finally:
         stopped = subprocess.run([*module, "down"], env=env, capture_output=True, text=True)
     assert stopped.returncode == 0 and "stopped the local Airflow" in stopped.stdout
     assert not servers_in([home], kinds=["Airflow"])
+    assert not listeners(port), f"something still listens on {port} after airflow-down"
+
+
+def listeners(port: int) -> set[int]:
+    """Pids of the processes listening on the TCP port (any address)."""
+    inodes = local_servers._listening_inodes(port)
+    return {pid for pid in local_servers._pids() if local_servers._socket_inodes(pid) & inodes}
 
 
 def screenshot_grid(url: str, password: str, path: Path) -> None:

@@ -55,6 +55,11 @@ def airflow_port() -> int:
     return int(os.environ.get("ACCESS_AIRFLOW_PORT", "8080"))
 
 
+def airflow_host() -> str:
+    """The address the API server listens on: this machine only, unless set."""
+    return os.environ.get("ACCESS_AIRFLOW_HOST", "127.0.0.1")
+
+
 def password_file(home: Path) -> Path:
     return home / "simple_auth_manager_passwords.json.generated"
 
@@ -137,7 +142,9 @@ def up(home: Path, port: int, say=print) -> tuple[str, str]:
     processes = {}
     for name in PROCESSES:
         log = (home / "logs" / f"{name}.log").open("ab")
-        command = [str(AIRFLOW), name] + (["--port", str(port)] if name == "api-server" else [])
+        command = [str(AIRFLOW), name]
+        if name == "api-server":
+            command += ["--host", airflow_host(), "--port", str(port)]
         processes[name] = subprocess.Popen(
             command, env=env, cwd=PROJECT_ROOT, stdout=log, stderr=subprocess.STDOUT,
             start_new_session=True,

@@ -11,7 +11,10 @@ still holds its port. These helpers recognise such a process from /proc, never b
   checkout's `SUPERSET_CONFIG_PATH` and a `SUPERSET_VAR_DIR` in the state directory;
 - its redis-server: a redis-server holding a unix socket in the state directory;
 - Airflow (`make airflow-up`): a process of this checkout's `orchestration/.venv/bin/airflow`
-  whose AIRFLOW_HOME lies in the state directory.
+  whose AIRFLOW_HOME lies in the state directory. Airflow's API server retitles itself
+  ("airflow api_server -- host:... port:..."), which overwrites its command line and
+  environment in /proc; it is recognised by the Airflow environment's files mapped in its
+  memory, and its home by its output file, `<AIRFLOW_HOME>/logs/<process>.log`.
 
 Anything else (another checkout's server, a foreign program on the port) is never
 recognised and so never stopped. Off Linux (no /proc) nothing is recognised.
@@ -165,6 +168,9 @@ def _identify(pid: int, unix_paths: dict[int, str]) -> Process | None:
     if any(arg.endswith("/airflow") and _real(arg) == _real(AIRFLOW) for arg in argv[:2]):
         home = _environ(pid).get("AIRFLOW_HOME")
         return Process(pid, "Airflow", _real(home), pgid) if home else None
+    if argv[0].startswith("airflow ") and _maps_airflow_environment(pid):
+        home = _airflow_home_from_output(pid)
+        return Process(pid, "Airflow", home, pgid) if home else None
     if SUPERSET_APP in argv:
         env = _environ(pid)
         config, var_dir = env.get("SUPERSET_CONFIG_PATH"), env.get("SUPERSET_VAR_DIR")
@@ -177,6 +183,27 @@ def _identify(pid: int, unix_paths: dict[int, str]) -> Process | None:
             if path and Path(path).name.startswith("redis-"):
                 return Process(pid, "redis-server", _real(path).parent, pgid)
     return None
+
+
+def _maps_airflow_environment(pid: int) -> bool:
+    """Whether the process has files of this checkout's Airflow environment mapped."""
+    environment = f"{_real(AIRFLOW.parent.parent)}/"
+    try:
+        with open(f"/proc/{pid}/maps") as maps:
+            return any(environment in line for line in maps)
+    except OSError:
+        return False
+
+
+def _airflow_home_from_output(pid: int) -> Path | None:
+    """`<home>` when the process writes to `<home>/logs/<process>.log`, as `up` starts it."""
+    try:
+        output = Path(os.readlink(f"/proc/{pid}/fd/1"))
+    except OSError:
+        return None
+    if output.parent.name != "logs" or output.suffix != ".log":
+        return None
+    return _real(output.parent.parent)
 
 
 def servers_in(
