@@ -56,6 +56,28 @@ def _equality(step: dict) -> str:
     return "equal to the marts" if equal["equal"] else "**differs from the marts: void**"
 
 
+def _slowest_models(report: dict) -> list[str]:
+    """Where the time of the full and the one-day build goes (their last measured run)."""
+    columns = [
+        (name, report["steps"][name]["runs"][-1]["detail"].get("slowest_models", []))
+        for name in ("build_models", "build_incremental")
+        if name in report["steps"]
+    ]
+    columns = [(name, models) for name, models in columns if models]
+    if not columns:
+        return []
+    header = " | ".join(STEP_LABELS[name] for name, _ in columns)
+    lines = ["", "Slowest models (dbt's own timings, last run):", ""]
+    lines += [f"| {header} |", "|" + "---|" * len(columns)]
+    for rank in range(max(len(models) for _, models in columns)):
+        cells = [
+            f"`{models[rank][0]}` {models[rank][1]:.1f} s" if rank < len(models) else ""
+            for _, models in columns
+        ]
+        lines.append("| " + " | ".join(cells) + " |")
+    return lines
+
+
 def scale_section(report: dict) -> str:
     scale, versions, machine = report["scale"], report["versions"], report["machine"]
     title = f"## {scale['raw_events']:,} raw access events"
@@ -82,6 +104,7 @@ def scale_section(report: dict) -> str:
             f"| {label} | {step['median_wall_s']:.2f} s | {step['max_peak_rss_mb']:,.0f} MB"
             f" | {_equality(step)} |"
         )
+    lines += _slowest_models(report)
     targets = _targets(report)
     if targets:
         lines += ["", "| target | this run | met |", "|---|---:|---|"]

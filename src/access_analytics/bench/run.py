@@ -132,6 +132,18 @@ def measure(action: Callable[[], dict[str, object] | None]) -> StepRun:
     return StepRun(wall, sampler.peak / 2**20, seconds, detail)
 
 
+def slowest_models(run_results: Path, count: int = 8) -> list[list[object]]:
+    """[model, seconds] of the run's slowest models, from dbt's run_results.json: where a
+    build's time goes, recorded with every measured run."""
+    results = json.loads(run_results.read_text())["results"]
+    timed = sorted(
+        (result["execution_time"], result["unique_id"].split(".")[-1])
+        for result in results
+        if result["unique_id"].startswith("model.")
+    )
+    return [[name, round(seconds, 2)] for seconds, name in reversed(timed[-count:])]
+
+
 def _step(args: Sequence[str]) -> dict[str, object]:
     completed = subprocess.run(
         [sys.executable, "-m", "access_analytics.bench.step", *args],
@@ -264,10 +276,11 @@ def run_bench(
         parquet_mb=round(sum(p.stat().st_size for p in lake.rglob("*.parquet")) / 2**20, 1),
     )
 
-    def dbt_build(args: list[str]) -> Callable[[], None]:
-        def action() -> None:
+    def dbt_build(args: list[str]) -> Callable[[], dict[str, object]]:
+        def action() -> dict[str, object]:
             _fresh(warehouse)
             run_dbt(args, lake=lake, warehouse=warehouse, target_path=target)
+            return {"slowest_models": slowest_models(target / "run_results.json")}
 
         return action
 
@@ -285,8 +298,9 @@ def run_bench(
             newest.restore()
         report["scale"]["incremental_day"] = newest.day
 
-        def add_one_day() -> None:
+        def add_one_day() -> dict[str, object]:
             run_dbt(MODELS_ONLY, lake=lake, warehouse=incremental, target_path=target)
+            return {"slowest_models": slowest_models(target / "run_results.json")}
 
         def fresh_copy() -> None:
             _fresh(incremental)
