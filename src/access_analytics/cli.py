@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 
+from access_analytics.bench import STEPS as BENCH_STEPS
 from access_analytics.generator.config import DEFAULTS
 
 app = typer.Typer(
@@ -268,16 +269,6 @@ def demo(
     if not all(row.adds_up for row in rows):
         typer.echo("Error: raw rows do not add up (see the table above)", err=True)
         raise typer.Exit(code=1)
-
-
-BENCH_STEPS = (
-    "generate",
-    "build_models",
-    "build_with_tests",
-    "build_incremental",
-    "pandas",
-    "floor",
-)
 
 
 @app.command()

@@ -35,6 +35,7 @@ from pathlib import Path
 
 import psutil
 
+from access_analytics.bench import STEPS
 from access_analytics.dbt_runner import project_commit, run_dbt
 
 # Raw access_events rows (duplicates, late and invalid rows included) per vehicle and
@@ -214,14 +215,7 @@ def run_bench(
     runs: int = 3,
     days: int = DEFAULT_DAYS,
     seed: int = 42,
-    steps: Sequence[str] = (
-        "generate",
-        "build_models",
-        "build_with_tests",
-        "build_incremental",
-        "pandas",
-        "floor",
-    ),
+    steps: Sequence[str] = STEPS,
     say: Callable[[str], None] = print,
 ) -> dict[str, object]:
     """Measure every step on a lake of about `events` raw access events; return the report."""
