@@ -24,6 +24,7 @@ from access_analytics.superset.browser import (
     open_dashboard,
 )
 from access_analytics.superset.operations import import_dashboards
+from access_analytics.superset.server import free_port
 
 pytest.importorskip("playwright.sync_api")
 
@@ -98,3 +99,12 @@ def test_a_refused_login_fails_at_once_and_says_so(browser, superset_live):
     with pytest.raises(BrowserError, match="was refused") as refused:
         login(browser, superset_live.url, "nobody-" + superset_live.user_password, "wrong")
     assert "; then " not in str(refused.value)
+
+
+def test_a_login_page_that_never_opens_says_so(browser):
+    """Nothing listens on the port: both attempts stop at the login page, and the error
+    does not speak of a form that was never sent."""
+    with pytest.raises(BrowserError, match="while opening the login page") as unreachable:
+        login(browser, f"http://127.0.0.1:{free_port()}", "anyone", "anything")
+    assert "POST" not in str(unreachable.value)
+    assert str(unreachable.value).count("while opening the login page") == 2

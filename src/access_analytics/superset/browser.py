@@ -169,6 +169,7 @@ def _login_once(
     answers: list[Any] = []
     tab.on("response", lambda r: answers.append(r) if _is_login_post(r) else None)
     step = "opening the login page"
+    submitted = False
     try:
         page = tab.goto(f"{url}/login/", timeout=TIMEOUT_MS)
         status = page.status if page is not None else None
@@ -178,6 +179,7 @@ def _login_once(
         step = "waiting for the answer to the form"
         with tab.expect_response(_is_login_post, timeout=TIMEOUT_MS) as posted:
             tab.click("button[type=submit]", timeout=TIMEOUT_MS)
+            submitted = True
         if not _refused(posted.value):
             step = "waiting for the welcome page after the form was accepted"
             tab.wait_for_url("**/superset/welcome/**", timeout=TIMEOUT_MS, wait_until="commit")
@@ -189,7 +191,8 @@ def _login_once(
         problem = f"{_first_line(exc)} while {step}"
     context.close()
     if not answers:
-        return None, problem + " (the form's POST got no answer)", False
+        # Only a submitted form can have gone unanswered; before that, the step says it all.
+        return None, problem + (" (the form's POST got no answer)" if submitted else ""), False
     answer = answers[-1]
     if answer.status == 429:
         return None, "too many failed logins (HTTP 429): wait a minute", True
