@@ -47,14 +47,14 @@ def failed_path(good: Path) -> Path:
     return good.parent / "failed-build" / good.name
 
 
-def _duckdb_files(path: Path) -> list[Path]:
+def duckdb_files(path: Path) -> list[Path]:
     """A DuckDB database: the file and, after an unclean stop, its write-ahead log."""
     return [path, path.with_name(path.name + ".wal")]
 
 
 def _move(source: Path, destination: Path) -> None:
     destination.parent.mkdir(parents=True, exist_ok=True)
-    for file, target in zip(_duckdb_files(source), _duckdb_files(destination), strict=True):
+    for file, target in zip(duckdb_files(source), duckdb_files(destination), strict=True):
         if file.exists():
             file.replace(target)
         else:
@@ -87,13 +87,13 @@ def build(
         raise BuildError(f"{good} is the served file: build into ACCESS_WAREHOUSE_PATH instead")
     candidate, failed = building_path(good), failed_path(good)
     candidate.parent.mkdir(parents=True, exist_ok=True)
-    for stale in _duckdb_files(candidate):
+    for stale in duckdb_files(candidate):
         stale.unlink(missing_ok=True)
     # A full refresh rebuilds every relation: copying the last good build would gain nothing.
     reason = "--full-refresh" if full_refresh else _base_of_next_build(good)
     if reason is None:
         say(f"Building into a copy of the last good build {good}")
-        for file, copy in zip(_duckdb_files(good), _duckdb_files(candidate), strict=True):
+        for file, copy in zip(duckdb_files(good), duckdb_files(candidate), strict=True):
             if file.exists():
                 shutil.copyfile(file, copy)
     else:
@@ -116,7 +116,7 @@ def build(
         last_good = f"the last good build {good} is unchanged" if good.exists() else "no good build"
         raise BuildError(f"build failed: {exc}; {last_good}; the failed one is {failed}") from None
     _move(candidate, good)
-    for leftover in _duckdb_files(failed):
+    for leftover in duckdb_files(failed):
         leftover.unlink(missing_ok=True)
     return record
 

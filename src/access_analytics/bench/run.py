@@ -36,6 +36,7 @@ from pathlib import Path
 import psutil
 
 from access_analytics.bench import STEPS
+from access_analytics.build import duckdb_files
 from access_analytics.dbt_runner import project_commit, run_dbt
 
 # Raw access_events rows (duplicates, late and invalid rows included) per vehicle and
@@ -158,7 +159,7 @@ def _step(args: Sequence[str]) -> dict[str, object]:
 
 
 def _fresh(path: Path) -> None:
-    for stale in (path, path.with_name(path.name + ".wal")):
+    for stale in duckdb_files(path):
         stale.unlink(missing_ok=True)
 
 
