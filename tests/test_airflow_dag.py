@@ -319,18 +319,13 @@ def test_airflow_up_serves_the_runs_and_down_stops_it(pipeline, broken_day, tmp_
         # The API server retitles itself; it must still be found as this home's, or
         # `airflow-down` would leave it serving.
         port = int(env["ACCESS_AIRFLOW_PORT"])
-        assert {p.pid for p in servers_in([home])} & listeners(port), "API server not found"
+        listening = local_servers.listening_pids(port)
+        assert {p.pid for p in servers_in([home])} & listening, "API server not found"
     finally:
         stopped = subprocess.run([*module, "down"], env=env, capture_output=True, text=True)
     assert stopped.returncode == 0 and "stopped the local Airflow" in stopped.stdout
     assert not servers_in([home], kinds=["Airflow"])
-    assert not listeners(port), f"something still listens on {port} after airflow-down"
-
-
-def listeners(port: int) -> set[int]:
-    """Pids of the processes listening on the TCP port (any address)."""
-    inodes = local_servers._listening_inodes(port)
-    return {pid for pid in local_servers._pids() if local_servers._socket_inodes(pid) & inodes}
+    assert not local_servers.listening_pids(port), f"{port} still listened on after airflow-down"
 
 
 def screenshot_grid(url: str, password: str, path: Path) -> None:

@@ -137,6 +137,14 @@ def _listening_inodes(port: int) -> set[int]:
     return inodes
 
 
+def listening_pids(port: int) -> set[int]:
+    """Pids of the processes holding a TCP socket that listens on `port` (any address)."""
+    inodes = _listening_inodes(port)
+    if not inodes:
+        return set()
+    return {pid for pid in _pids() if _socket_inodes(pid) & inodes}
+
+
 def _unix_socket_paths() -> dict[int, str]:
     """Inode -> bound path of every unix socket (kept after the file is removed)."""
     paths = {}
@@ -230,8 +238,8 @@ def orphan_on_port(port: int, kind: str, state_dir: str | Path) -> list[Process]
     Empty when nothing listens there or the listener is not this checkout's: the caller
     then reports the port as in use and leaves it alone.
     """
-    inodes = _listening_inodes(port)
-    if not inodes:
+    listening = listening_pids(port)
+    if not listening:
         return []
     state_dir = _real(state_dir)
     unix_paths = _unix_socket_paths()
@@ -241,7 +249,7 @@ def orphan_on_port(port: int, kind: str, state_dir: str | Path) -> list[Process]
         process = _identify(pid, unix_paths)
         if process is None or process.state_dir != state_dir:
             continue
-        if process.kind == kind and _socket_inodes(pid) & inodes:
+        if process.kind == kind and pid in listening:
             listeners.append(process)
         else:
             others.append(process)
