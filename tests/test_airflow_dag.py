@@ -35,7 +35,7 @@ import pytest
 import requests
 from alert_receivers import Mailbox, smtp_receiver, webhook_receiver
 
-from access_analytics import local_servers
+from access_analytics import airflow_server, local_servers
 from access_analytics.build import LAYERS
 from access_analytics.generator import generate_lake
 from access_analytics.local_servers import servers_in
@@ -295,11 +295,13 @@ def test_airflow_up_serves_the_runs_and_down_stops_it(pipeline, broken_day, tmp_
         assert started.returncode == 0, started.stdout + started.stderr
         url = f"http://localhost:{env['ACCESS_AIRFLOW_PORT']}"
         password = json.loads((home / "simple_auth_manager_passwords.json.generated").read_text())
-        assert f"login: admin, password: {password['admin']}" in started.stdout
+        user = airflow_server.airflow_user()
+        assert user != "admin", "the local Airflow user must not be named after its role"
+        assert f"login: {user}, password: {password[user]}" in started.stdout
         assert requests.get(f"{url}/api/v2/dags", timeout=10).status_code == 401
         token = requests.post(
             f"{url}/auth/token",
-            json={"username": "admin", "password": password["admin"]},
+            json={"username": user, "password": password[user]},
             timeout=10,
         ).json()["access_token"]
         headers = {"Authorization": f"Bearer {token}"}
@@ -315,7 +317,7 @@ def test_airflow_up_serves_the_runs_and_down_stops_it(pipeline, broken_day, tmp_
         assert sorted(run["state"] for run in runs["dag_runs"]) == [
             "failed", "failed", "success", "success"
         ]  # fmt: skip
-        screenshot_grid(url, password["admin"], SCREENSHOTS / "airflow-grid.png")
+        screenshot_grid(url, user, password[user], SCREENSHOTS / "airflow-grid.png")
         # The API server retitles itself; it must still be found as this home's, or
         # `airflow-down` would leave it serving.
         port = int(env["ACCESS_AIRFLOW_PORT"])
@@ -328,12 +330,12 @@ def test_airflow_up_serves_the_runs_and_down_stops_it(pipeline, broken_day, tmp_
     assert not local_servers.listening_pids(port), f"{port} still listened on after airflow-down"
 
 
-def screenshot_grid(url: str, password: str, path: Path) -> None:
+def screenshot_grid(url: str, user: str, password: str, path: Path) -> None:
     """Log in to Airflow's UI in headless Chromium and save the DAG's grid view."""
     with chromium() as browser:
         tab = browser.new_context(viewport=VIEWPORT).new_page()  # type: ignore[arg-type]
         tab.goto(f"{url}/")
-        tab.fill("input[name=username]", "admin")
+        tab.fill("input[name=username]", user)
         tab.fill("input[name=password]", password)
         tab.locator("button[type=submit]").click()
         tab.wait_for_url(lambda address: "/auth/login" not in address, timeout=60_000)

@@ -8,8 +8,9 @@ group, logging to `$AIRFLOW_HOME/logs/<process>.log`.
 - State: `$AIRFLOW_HOME` (default `var/airflow`): a SQLite metadata DB, the logs, the
   generated login. LocalExecutor: Airflow 3 runs it on SQLite (one task at a time is
   all a daily pipeline of one build needs).
-- Login: Airflow's simple auth manager with one user, `admin`; Airflow generates its
-  password into `simple_auth_manager_passwords.json.generated` (no password is fixed
+- Login: Airflow's simple auth manager with one user, `pipeline-admin` (or
+  `ACCESS_AIRFLOW_USER`) in Airflow's admin role; Airflow generates its password into
+  `simple_auth_manager_passwords.json.generated` (no password is fixed
   anywhere). The processes share one token secret, generated once (mode 0600).
 - The processes are recognised from /proc by the Airflow executable of this checkout and
   their AIRFLOW_HOME (access_analytics.local_servers), so `airflow-down` and `make clean`
@@ -36,9 +37,9 @@ from access_analytics.paths import PROJECT_ROOT
 
 DAGS_FOLDER = PROJECT_ROOT / "orchestration" / "dags"
 PROCESSES = ("api-server", "scheduler", "dag-processor")
-USER = "admin"
-# The simple auth manager's user list is `name:role`; the role is not a password (Airflow
-# generates the password, see password_file).
+# The simple auth manager's user list is `name:role`: the role is Airflow's, not a
+# password (Airflow generates the password, see password_file). The user's name differs
+# from its role, so the list never reads like a built-in admin/admin login.
 ROLE = "admin"
 START_TIMEOUT_S = 240
 
@@ -49,6 +50,10 @@ class AirflowError(RuntimeError):
 
 def airflow_home() -> Path:
     return Path(os.environ.get("AIRFLOW_HOME", PROJECT_ROOT / "var" / "airflow")).resolve()
+
+
+def airflow_user() -> str:
+    return os.environ.get("ACCESS_AIRFLOW_USER", "pipeline-admin")
 
 
 def airflow_port() -> int:
@@ -82,7 +87,7 @@ def airflow_env(home: Path, port: int) -> dict[str, str]:
         "AIRFLOW__CORE__DAGS_FOLDER": str(DAGS_FOLDER),
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
         "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
-        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": f"{USER}:{ROLE}",
+        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": f"{airflow_user()}:{ROLE}",
         "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"{base}/execution/",
         "AIRFLOW__API__BASE_URL": base,
         "AIRFLOW__API__PORT": str(port),
@@ -123,7 +128,7 @@ def down(home: Path) -> list[int]:
 
 
 def up(home: Path, port: int, say=print) -> tuple[str, str]:
-    """Start (or restart) the local Airflow; returns its URL and the admin password."""
+    """Start (or restart) the local Airflow; returns its URL and the user's password."""
     if not AIRFLOW.exists():
         raise AirflowError("Airflow's environment is missing: run `make airflow-setup`")
     if running(home):
@@ -167,7 +172,7 @@ def up(home: Path, port: int, say=print) -> tuple[str, str]:
     else:
         down(home)
         raise AirflowError(f"Airflow did not answer on {url} within {START_TIMEOUT_S} s")
-    return url, json.loads(password_file(home).read_text())[USER]
+    return url, json.loads(password_file(home).read_text())[airflow_user()]
 
 
 def main(argv: list[str]) -> int:
@@ -185,7 +190,7 @@ def main(argv: list[str]) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 1
     print(f"\nAirflow serves the DAGs at {url}   (logs: {home / 'logs'}; stop: make airflow-down)")
-    print(f"login: {USER}, password: {password}   (kept in {password_file(home)})")
+    print(f"login: {airflow_user()}, password: {password}   (kept in {password_file(home)})")
     return 0
 
 
