@@ -1,13 +1,32 @@
+{{ config(materialized='incremental', unique_key='metric_date') }}
+
 {#-
     Unlock metrics per day for every existing combination of model, region,
     access_hw, key_type, radio and firmware_version, and every roll-up of them
     (a cube): a dimension reads 'All' on the rows that roll it up. Each rate
     and percentile is computed over the rows of its slice, never averaged
     from smaller groups. Missing values read 'unknown'. is_complete_day
-    flags the days whose data is complete (int_complete_days).
+    flags the days whose data is complete (int_complete_days). Incremental
+    by whole days (macros/metrics/incremental_cubes.sql).
 -#}
 
 {%- set dimensions = access_analytics.session_slice_dimensions() %}
+{%- set measures = [
+    'attempts', 'unlocked', 'handle_waits', 'slow_unlocks', 'latency_p50_ms',
+    'latency_p90_ms', 'latency_p95_ms', 'latency_p99_ms', 'source_ingest_date',
+] %}
+{%- set measure_expressions -%}
+        count(*) as attempts,
+        count(case when outcome = 'unlocked' then 1 end) as unlocked,
+        count(case when handle_wait then 1 end) as handle_waits,
+        count(case when is_slow_unlock then 1 end) as slow_unlocks,
+        {{ access_analytics.percentile_cont('latency_ms', 0.5) }} as latency_p50_ms,
+        {{ access_analytics.percentile_cont('latency_ms', 0.9) }} as latency_p90_ms,
+        {{ access_analytics.percentile_cont('latency_ms', 0.95) }} as latency_p95_ms,
+        {{ access_analytics.percentile_cont('latency_ms', 0.99) }} as latency_p99_ms,
+        max(source_ingest_date) as source_ingest_date
+{%- endset %}
+{{- access_analytics.assert_cube_has_watermark() }}
 
 with
 
@@ -20,34 +39,48 @@ complete_days as (select * from {{ ref('int_complete_days') }}),
 members as (
 
     select
-        attempts.attempt_date,
+        attempts.attempt_date as metric_date,
         {{ access_analytics.slice_members(dimensions, 'attempts') }}
         attempts.outcome,
         attempts.latency_ms,
         attempts.handle_wait,
         -- not unlocked within the threshold: timed out (no latency) or too slow
-        attempts.outcome != 'unlocked' or attempts.latency_ms > thresholds.slow_unlock_ms as is_slow_unlock
+        attempts.outcome != 'unlocked' or attempts.latency_ms > thresholds.slow_unlock_ms as is_slow_unlock,
+        attempts.source_ingest_date
     from attempts
     cross join thresholds
 
 ),
+{%- if is_incremental() %}
+
+finest_cells as (
+
+    select
+        metric_date,
+        {{ dimensions | join(', ') }},
+        {{ measure_expressions }}
+    from members
+    group by metric_date, {{ dimensions | join(', ') }}
+
+),
+
+rebuilt_days as (
+
+    {{ access_analytics.cube_days_to_rebuild('members', 'finest_cells', dimensions, measures, 'access_events') }}
+
+),
+{%- endif %}
 
 sliced as (
 
     select
-        attempt_date as metric_date,
+        metric_date,
         {{ access_analytics.slice_labels(dimensions) }}
-        count(*) as attempts,
-        count(case when outcome = 'unlocked' then 1 end) as unlocked,
-        count(case when handle_wait then 1 end) as handle_waits,
-        count(case when is_slow_unlock then 1 end) as slow_unlocks,
-        {{ access_analytics.percentile_cont('latency_ms', 0.5) }} as latency_p50_ms,
-        {{ access_analytics.percentile_cont('latency_ms', 0.9) }} as latency_p90_ms,
-        {{ access_analytics.percentile_cont('latency_ms', 0.95) }} as latency_p95_ms,
-        {{ access_analytics.percentile_cont('latency_ms', 0.99) }} as latency_p99_ms
+        {{ measure_expressions }}
     from members
+    {{ access_analytics.where_cube_day_is_rebuilt('metric_date') }}
     group by
-        attempt_date,
+        metric_date,
         cube({{ dimensions | join(', ') }})
 
 ),
@@ -78,7 +111,8 @@ final as (
         cast(sliced_days.latency_p99_ms as double) as latency_p99_ms,
         {{ access_analytics.safe_ratio('sliced_days.handle_waits', 'sliced_days.attempts') }} as handle_wait_rate,
         {{ access_analytics.safe_ratio('sliced_days.slow_unlocks', 'sliced_days.attempts') }} as slow_unlock_rate,
-        sliced_days.is_complete_day
+        sliced_days.is_complete_day,
+        sliced_days.source_ingest_date
     from sliced_days
     cross join thresholds
 

@@ -1,38 +1,22 @@
+{{ config(materialized='incremental', unique_key='metric_date') }}
+
 {#-
     Walk-away lock metrics per day for every existing combination of model,
     region, access_hw, key_type, radio and firmware_version and every roll-up
     of them (a cube, 'All' on rolled-up dimensions). Rates and percentiles are
     computed over the rows of each slice. Missing values read 'unknown'.
     is_complete_day flags the days whose data is complete (int_complete_days).
+    Incremental by whole days (macros/metrics/incremental_cubes.sql).
 -#}
 
 {%- set dimensions = access_analytics.session_slice_dimensions() %}
-
-with
-
-episodes as (select * from {{ ref('fct_walkaway_episodes') }}),
-
-thresholds as (select * from {{ ref('metric_thresholds') }}),
-
-complete_days as (select * from {{ ref('int_complete_days') }}),
-
-members as (
-
-    select
-        episode_date,
-        {{ access_analytics.slice_members(dimensions) }}
-        outcome,
-        suppression_reason,
-        time_to_lock_ms
-    from episodes
-
-),
-
-sliced as (
-
-    select
-        episode_date as metric_date,
-        {{ access_analytics.slice_labels(dimensions) }}
+{%- set measures = [
+    'episodes', 'eligible_episodes', 'locked', 'locked_late', 'manual_lock', 'suppressed',
+    'not_locked', 'suppressed_key_inside', 'suppressed_door_ajar', 'suppressed_home_exclusion',
+    'suppressed_feature_disabled', 'time_to_lock_p50_ms', 'time_to_lock_p95_ms',
+    'source_ingest_date',
+] %}
+{%- set measure_expressions -%}
         count(*) as episodes,
         count(case when outcome <> 'suppressed' then 1 end) as eligible_episodes,
         count(case when outcome = 'locked' then 1 end) as locked,
@@ -47,10 +31,61 @@ sliced as (
         count(case when suppression_reason = 'feature_disabled' then 1 end)
             as suppressed_feature_disabled,
         {{ access_analytics.percentile_cont('time_to_lock_ms', 0.5) }} as time_to_lock_p50_ms,
-        {{ access_analytics.percentile_cont('time_to_lock_ms', 0.95) }} as time_to_lock_p95_ms
+        {{ access_analytics.percentile_cont('time_to_lock_ms', 0.95) }} as time_to_lock_p95_ms,
+        max(source_ingest_date) as source_ingest_date
+{%- endset %}
+{{- access_analytics.assert_cube_has_watermark() }}
+
+with
+
+episodes as (select * from {{ ref('fct_walkaway_episodes') }}),
+
+thresholds as (select * from {{ ref('metric_thresholds') }}),
+
+complete_days as (select * from {{ ref('int_complete_days') }}),
+
+members as (
+
+    select
+        episode_date as metric_date,
+        {{ access_analytics.slice_members(dimensions) }}
+        outcome,
+        suppression_reason,
+        time_to_lock_ms,
+        source_ingest_date
+    from episodes
+
+),
+{%- if is_incremental() %}
+
+finest_cells as (
+
+    select
+        metric_date,
+        {{ dimensions | join(', ') }},
+        {{ measure_expressions }}
     from members
+    group by metric_date, {{ dimensions | join(', ') }}
+
+),
+
+rebuilt_days as (
+
+    {{ access_analytics.cube_days_to_rebuild('members', 'finest_cells', dimensions, measures, 'access_events') }}
+
+),
+{%- endif %}
+
+sliced as (
+
+    select
+        metric_date,
+        {{ access_analytics.slice_labels(dimensions) }}
+        {{ measure_expressions }}
+    from members
+    {{ access_analytics.where_cube_day_is_rebuilt('metric_date') }}
     group by
-        episode_date,
+        metric_date,
         cube({{ dimensions | join(', ') }})
 
 ),
@@ -89,7 +124,8 @@ final as (
         end as left_unlocked_per_10k,
         cast(sliced_days.time_to_lock_p50_ms as double) as time_to_lock_p50_ms,
         cast(sliced_days.time_to_lock_p95_ms as double) as time_to_lock_p95_ms,
-        sliced_days.is_complete_day
+        sliced_days.is_complete_day,
+        sliced_days.source_ingest_date
     from sliced_days
     cross join thresholds
 
