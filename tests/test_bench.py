@@ -87,6 +87,11 @@ def test_bench_smoke_measures_each_step_in_its_own_process(tmp_path):
         assert label in summary, label
     assert summary.count("| equal to the marts |") == 0  # no full build to compare with
     assert "| generator at least 1 M events/s |" in summary
+    for plot in ("time", "memory"):  # drawn beside the summary, linked from it
+        assert (tmp_path / "docs" / "benchmarks" / f"bench-{plot}.png").read_bytes()[:4] == (
+            b"\x89PNG"
+        )
+        assert f"(docs/benchmarks/bench-{plot}.png)" in summary
     slowest = report["steps"]["build_incremental"]["runs"][0]["detail"]["slowest_models"]
     assert len(slowest) == 8 and all(seconds >= 0 for _, seconds in slowest)
     assert f"`{slowest[0][0]}` " in summary

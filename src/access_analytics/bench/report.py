@@ -115,7 +115,8 @@ def scale_section(report: dict) -> str:
     return "\n".join(lines)
 
 
-def markdown(reports: list[dict]) -> str:
+def markdown(reports: list[dict], plots: Iterable[str] = ()) -> str:
+    """The Markdown text; `plots` are image paths relative to where it is written."""
     if not reports:
         raise ValueError("no benchmark reports")
     versions = reports[-1]["versions"]
@@ -137,13 +138,21 @@ def markdown(reports: list[dict]) -> str:
         "",
         f"Versions: {pinned}.",
     ]
+    for plot in plots:
+        parts += ["", f"![{Path(plot).stem.replace('-', ' ')}]({plot})"]
     for report in reports:
         parts += ["", scale_section(report)]
     return "\n".join(parts) + "\n"
 
 
 def write_markdown(report_dir: Path, path: Path) -> Path:
-    """`path` from every report in `report_dir` (bench-<events>.json)."""
+    """`path` from every report in `report_dir` (bench-<events>.json), with the plots of
+    time and memory against size in docs/benchmarks/ beside it."""
+    from access_analytics.bench.plots import write_plots
+
     reports = load_reports(sorted(Path(report_dir).glob("bench-*.json")))
-    path.write_text(markdown(reports))
+    if not reports:
+        raise ValueError(f"no benchmark reports (bench-*.json) in {report_dir}")
+    plots = write_plots(reports, path.parent / "docs" / "benchmarks")
+    path.write_text(markdown(reports, [plot.relative_to(path.parent).as_posix() for plot in plots]))
     return path
