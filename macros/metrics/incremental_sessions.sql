@@ -26,18 +26,23 @@
     )
 {%- endmacro %}
 
-{#- (vin, start_date) pairs whose sessions an incremental run rebuilds. -#}
-{% macro session_days_to_rebuild(events_cte, day_expr='event_at') -%}
+{#-
+    (vin, start_date) pairs whose sessions an incremental run rebuilds. Give it
+    the events relation itself, not the model's `events` CTE: DuckDB
+    materializes a CTE that is read more than once, whole, and at 10 M events
+    copying every kept event took longer than sessionizing the new ones.
+-#}
+{% macro session_days_to_rebuild(events_relation, day_expr='event_at') -%}
     select distinct
         vin,
         cast({{ day_expr }} as date) as start_date
-    from {{ events_cte }}
+    from {{ events_relation }}
     where ingest_date >= {{ access_analytics.session_ingest_cutoff() }}
     union
     select distinct
         vin,
         {{ access_analytics.add_days('cast(' ~ day_expr ~ ' as date)', -1) }} as start_date
-    from {{ events_cte }}
+    from {{ events_relation }}
     where ingest_date >= {{ access_analytics.session_ingest_cutoff() }}
 {%- endmacro %}
 
@@ -54,13 +59,14 @@
     `thresholds` import CTEs: on an incremental run the (vin, day) pairs to
     rebuild and to read, then `session_events`, the given columns of the
     events that matter to the session type (`condition`), limited to the days
-    to read. Ends without a trailing comma.
+    to read. `events_relation` is the relation the `events` CTE reads (see
+    session_days_to_rebuild). Ends without a trailing comma.
 -#}
-{% macro session_events(columns, condition) -%}
+{% macro session_events(columns, condition, events_relation) -%}
     {%- if is_incremental() -%}
 rebuilt_days as (
 
-    {{ access_analytics.session_days_to_rebuild('events') }}
+    {{ access_analytics.session_days_to_rebuild(events_relation) }}
 
 ),
 

@@ -17,6 +17,7 @@ thresholds as (select * from {{ ref('metric_thresholds') }}),
 {{ access_analytics.session_events(
     ['vin', 'event_id', 'event_at', 'event_type', 'key_id', 'firmware_version', 'ingest_date'],
     "events.event_type = 'nfc_tapped' or (events.event_type = 'door_unlocked' and events.lock_source = 'card')",
+    ref('stg_raw__access_events'),
 ) }},
 
 numbered as (

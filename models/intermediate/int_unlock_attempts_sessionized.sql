@@ -19,6 +19,7 @@ thresholds as (select * from {{ ref('metric_thresholds') }}),
 {{ access_analytics.session_events(
     ['vin', 'event_id', 'event_at', 'event_type', 'key_id', 'key_type', 'radio', 'firmware_version', 'ingest_date'],
     "events.event_type in ('unlock_zone_entered', 'handle_pulled') or (events.event_type = 'door_unlocked' and events.lock_source = 'passive')",
+    ref('stg_raw__access_events'),
 ) }},
 
 numbered as (

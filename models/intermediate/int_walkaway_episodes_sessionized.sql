@@ -18,6 +18,7 @@ thresholds as (select * from {{ ref('metric_thresholds') }}),
 {{ access_analytics.session_events(
     ['vin', 'event_id', 'event_at', 'event_type', 'key_id', 'key_type', 'radio', 'lock_source', 'detail', 'firmware_version', 'ingest_date'],
     "events.event_type in ('lock_zone_exited', 'unlock_zone_entered', 'door_locked', 'walkaway_suppressed')",
+    ref('stg_raw__access_events'),
 ) }},
 
 sequenced as (
