@@ -84,9 +84,48 @@
     ) as changed_cells
 {%- endmacro %}
 
-{#- On an incremental run, keep only the rows of the days being recomputed (a where clause). -#}
-{% macro where_cube_day_is_rebuilt(day_expr) -%}
+{#-
+    The CTEs of a daily cube after its `members` CTE (one row per session, with
+    metric_date, the dimensions and source_ingest_date): on an incremental run
+    `finest_cells` and `rebuilt_days` (see cube_days_to_rebuild), then `sliced`,
+    the cube itself (GROUP BY metric_date, CUBE(dimensions)) of the days being
+    built. `measure_expressions` is the select list of the measures, the same
+    for the cube and its finest cells; `measures` their names. Ends without a
+    trailing comma.
+-#}
+{% macro daily_cube(dimensions, measures, measure_expressions, table_name) -%}
     {%- if is_incremental() -%}
-    where {{ day_expr }} in (select metric_date from rebuilt_days)
-    {%- endif -%}
+finest_cells as (
+
+    select
+        metric_date,
+        {{ dimensions | join(', ') }},
+        {{ measure_expressions }}
+    from members
+    group by metric_date, {{ dimensions | join(', ') }}
+
+),
+
+rebuilt_days as (
+
+    {{ access_analytics.cube_days_to_rebuild('members', 'finest_cells', dimensions, measures, table_name) }}
+
+),
+
+    {% endif -%}
+sliced as (
+
+    select
+        metric_date,
+        {{ access_analytics.slice_labels(dimensions) }}
+        {{ measure_expressions }}
+    from members
+    {%- if is_incremental() %}
+    where metric_date in (select metric_date from rebuilt_days)
+    {%- endif %}
+    group by
+        metric_date,
+        cube({{ dimensions | join(', ') }})
+
+)
 {%- endmacro %}

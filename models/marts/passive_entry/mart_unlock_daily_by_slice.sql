@@ -51,39 +51,8 @@ members as (
     cross join thresholds
 
 ),
-{%- if is_incremental() %}
 
-finest_cells as (
-
-    select
-        metric_date,
-        {{ dimensions | join(', ') }},
-        {{ measure_expressions }}
-    from members
-    group by metric_date, {{ dimensions | join(', ') }}
-
-),
-
-rebuilt_days as (
-
-    {{ access_analytics.cube_days_to_rebuild('members', 'finest_cells', dimensions, measures, 'access_events') }}
-
-),
-{%- endif %}
-
-sliced as (
-
-    select
-        metric_date,
-        {{ access_analytics.slice_labels(dimensions) }}
-        {{ measure_expressions }}
-    from members
-    {{ access_analytics.where_cube_day_is_rebuilt('metric_date') }}
-    group by
-        metric_date,
-        cube({{ dimensions | join(', ') }})
-
-),
+{{ access_analytics.daily_cube(dimensions, measures, measure_expressions, 'access_events') }},
 
 sliced_days as (
 
