@@ -116,15 +116,26 @@ def down(home: Path) -> list[int]:
     for group in groups:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(group, signal.SIGTERM)
-    deadline = time.monotonic() + 30
-    while running(home) and time.monotonic() < deadline:
-        time.sleep(0.3)
+    _still_running(home, 30)
+    # Whatever is left of the groups (task processes too) is killed.
     for group in groups:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(group, signal.SIGKILL)
-    if running(home):
-        raise AirflowError(f"Airflow processes {running(home)} did not stop")
+    # A killed process lingers until the kernel has torn it down: give it a moment,
+    # and name the ones left from one look, not two.
+    left = _still_running(home, 5)
+    if left:
+        raise AirflowError(f"Airflow processes {left} did not stop")
     return [process.pid for process in found]
+
+
+def _still_running(home: Path, timeout_s: float) -> list[int]:
+    """The Airflow processes of `home` still running after waiting up to timeout_s for
+    them to end (empty as soon as they have)."""
+    deadline = time.monotonic() + timeout_s
+    while (left := running(home)) and time.monotonic() < deadline:
+        time.sleep(0.3)
+    return left
 
 
 def up(home: Path, port: int, say=print) -> tuple[str, str]:
