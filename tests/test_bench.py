@@ -105,6 +105,31 @@ def test_bench_smoke_measures_each_step_in_its_own_process(tmp_path):
             assert 0 < step["median_seconds"] <= step["median_wall_s"], name
     assert measured["generate"]["events_per_s"] > 0
 
+    # pandas out of memory at a larger scale: no result, no plotted point, and the target
+    # against it does not apply; the chart step's timings and their target are shown.
+    from access_analytics.bench.report import scale_section
+
+    report["steps"]["build_models"] = report["steps"]["build_incremental"]
+    report["steps"]["pandas"]["out_of_memory"] = True
+    report["charts"] = {
+        "charts": 49,
+        "rounds": 5,
+        "calls": 245,
+        "p50_ms": 81.4,
+        "p95_ms": 312.0,
+        "slowest": [["Fleet / Latency", 420.0], ["Fleet / Locks", 300.0]],
+        "serving_mb": 12.3,
+    }
+    section = scale_section(report)
+    assert "| **out of memory**: stopped at the cap, no result |" in section
+    assert "| build at least 10x faster than pandas | pandas out of memory | does not apply |" in (
+        section
+    )
+    assert "49 charts of every dashboard, 5 calls each" in section
+    assert "**p50 81 ms, p95 312 ms**" in section
+    assert "Slowest (median): Fleet / Latency 420 ms, Fleet / Locks 300 ms." in section
+    assert "| chart queries' p95 under 300 ms | 312 ms | **no** |" in section
+
     # The held-back day is back in the lake, missing from the day-before build, and the
     # measured run added it.
     day = report["scale"]["incremental_day"]
@@ -145,3 +170,58 @@ def test_dbt_runs_duckdb_under_the_configured_memory_limit_and_spill_directory(
     default = settings()
     assert default["memory_limit"] == "5.5 GiB"
     assert default["temp_directory"] == str(tmp_path / "warehouse.duckdb") + ".tmp"
+
+
+def test_a_step_past_its_memory_cap_is_stopped_and_says_so():
+    """The pandas baseline at a scale that does not fit: its processes are killed at the
+    cap (long before the 60 s they would sleep), and the run records out of memory; a
+    failure below the cap is still an error."""
+    import subprocess
+    import sys
+
+    from access_analytics.bench.run import measure
+
+    def grow(megabytes: int, exit_code: int = 0):
+        def action():
+            code = f"import sys, time; block = b'x' * ({megabytes} * 2**20); time.sleep(60)"
+            if exit_code:
+                code = f"import sys; sys.exit({exit_code})"
+            completed = subprocess.run([sys.executable, "-c", code], check=False)
+            if completed.returncode != 0:
+                raise RuntimeError(f"exit {completed.returncode}")
+
+        return action
+
+    stopped = measure(grow(400), memory_cap_mb=150)
+    assert stopped.detail == {"out_of_memory": True}
+    assert stopped.peak_rss_mb > 150
+    assert stopped.wall_s < 30
+
+    with pytest.raises(RuntimeError, match="exit 3"):
+        measure(grow(0, exit_code=3), memory_cap_mb=150)
+
+
+def test_the_chart_step_times_every_chart_on_a_private_superset(built_warehouse, tmp_path):
+    """The bench publishes its build and times each dashboard chart's data query on a
+    Superset of its own, which is gone afterwards."""
+    from access_analytics.bench.charts import chart_timings
+    from access_analytics.local_servers import listening_pids
+    from access_analytics.superset import settings
+    from access_analytics.superset.assets import load_bundle
+
+    charts_in_dashboards = sum(
+        1
+        for dashboard in load_bundle(settings.DASHBOARDS_DIR).of("dashboards").values()
+        for node in dashboard["position"].values()
+        if isinstance(node, dict) and node.get("type") == "CHART"
+    )
+    timings = chart_timings(built_warehouse.path, built_warehouse.manifest, tmp_path, rounds=2)
+    assert timings["charts"] == charts_in_dashboards > 20
+    assert timings["calls"] == 2 * charts_in_dashboards
+    assert 0 < timings["p50_ms"] <= timings["p95_ms"]
+    assert len(timings["slowest"]) == 5
+    assert timings["serving_mb"] > 0
+    assert (tmp_path / "serving" / "warehouse.duckdb").exists()
+    log = (tmp_path / "superset" / "superset.log").read_text()
+    port = int(log.split("Listening at: http://127.0.0.1:", 1)[1].split(" ", 1)[0])
+    assert not listening_pids(port)

@@ -1,7 +1,8 @@
 """PNG plots of the benchmark: each step's time and peak memory against the lake's size.
 
 Drawn from the same JSON reports as BENCHMARKS.md, one point per report (scale), on
-log-log axes so that linear growth is a straight line of slope one.
+log-log axes so that linear growth is a straight line of slope one. A step that ran out
+of memory at a scale has no point there: its line ends where it last finished.
 """
 
 from __future__ import annotations
@@ -31,7 +32,8 @@ def write_plots(reports: list[dict], folder: Path) -> list[Path]:
             points = [
                 (report["scale"]["raw_events"], value(report["steps"][step]))
                 for report in reports
-                if step in report["steps"]
+                # a step stopped at the memory cap has no time or peak of its own to plot
+                if step in report["steps"] and not report["steps"][step].get("out_of_memory")
             ]
             if points:
                 sizes, values = zip(*points, strict=True)

@@ -11,8 +11,10 @@ The incremental step holds the newest ingest day back (every partition of that d
 its late and duplicate rows), builds the rest once unmeasured, and then times the build
 that adds the day to a copy of that warehouse, as the daily pipeline does.
 
-Still to come: chart query timings, the demo from a fresh clone, the written report with
-tables and plots.
+The chart step publishes the tested build and times every dashboard chart's data query
+on a private Superset (bench/charts.py). The pandas baseline may stop where memory ends:
+past a share of the machine's memory its process is killed and the report says so,
+which is its limit at that scale.
 """
 
 from __future__ import annotations
@@ -46,6 +48,9 @@ EVENTS_PER_VEHICLE_DAY = 50.6
 DEFAULT_DAYS = 30
 MIN_DAYS = 7  # enough for complete days: two warm-up days, the newest two, some between
 SAMPLE_INTERVAL_S = 0.05
+# The pandas baseline is stopped past this share of the machine's memory, leaving the rest
+# to the system (no swap here): "out of memory" is then its result at that scale.
+PANDAS_MEMORY_SHARE = 0.75
 
 MODELS_ONLY = ["build", "--exclude", "resource_type:test", "resource_type:unit_test"]
 WITH_TESTS = ["build"]
@@ -59,10 +64,16 @@ def fleet_for(events: int, days: int = DEFAULT_DAYS) -> tuple[int, int]:
 
 
 class TreePeakRss:
-    """Largest summed RSS of this process's descendants while the block runs (bytes)."""
+    """Largest summed RSS of this process's descendants while the block runs (bytes).
 
-    def __init__(self, interval: float = SAMPLE_INTERVAL_S) -> None:
+    With `cap` (bytes), descendants whose sum passes it are killed and `capped` is set:
+    a step that would exhaust the machine's memory stops there, instead of the kernel's
+    out-of-memory killer choosing what to end."""
+
+    def __init__(self, interval: float = SAMPLE_INTERVAL_S, cap: int | None = None) -> None:
         self.interval = interval
+        self.cap = cap
+        self.capped = False
         self.peak = 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._sample, daemon=True)
@@ -71,10 +82,16 @@ class TreePeakRss:
         me = psutil.Process()
         while True:
             total = 0
-            for child in me.children(recursive=True):
+            children = me.children(recursive=True)
+            for child in children:
                 with contextlib.suppress(psutil.Error):  # ended between listing and reading
                     total += child.memory_info().rss
             self.peak = max(self.peak, total)
+            if self.cap is not None and total > self.cap and not self.capped:
+                self.capped = True
+                for child in children:
+                    with contextlib.suppress(psutil.Error):
+                        child.kill()
             if self._stop.wait(self.interval):
                 return
 
@@ -113,8 +130,13 @@ class StepResult:
     def max_peak_rss_mb(self) -> float:
         return max(run.peak_rss_mb for run in self.runs)
 
+    @property
+    def out_of_memory(self) -> bool:
+        return any(run.detail.get("out_of_memory") for run in self.runs)
+
     def as_json(self) -> dict[str, object]:
         return {
+            "out_of_memory": self.out_of_memory,
             "median_wall_s": round(self.median_wall_s, 3),
             "median_seconds": None
             if self.median_seconds is None
@@ -124,11 +146,20 @@ class StepResult:
         }
 
 
-def measure(action: Callable[[], dict[str, object] | None]) -> StepRun:
-    """Run `action` (which starts child processes) with the tree's peak RSS sampled."""
-    with TreePeakRss() as sampler:
+def measure(
+    action: Callable[[], dict[str, object] | None], memory_cap_mb: float | None = None
+) -> StepRun:
+    """Run `action` (which starts child processes) with the tree's peak RSS sampled; past
+    `memory_cap_mb` the processes are killed and the run says it ran out of memory."""
+    cap = None if memory_cap_mb is None else int(memory_cap_mb * 2**20)
+    with TreePeakRss(cap=cap) as sampler:
         started = time.perf_counter()
-        detail = action() or {}
+        try:
+            detail = action() or {}
+        except RuntimeError:
+            if not sampler.capped:
+                raise
+            detail = {"out_of_memory": True}
         wall = time.perf_counter() - started
     seconds = detail.pop("seconds", None)
     return StepRun(wall, sampler.peak / 2**20, seconds, detail)
@@ -242,6 +273,7 @@ def run_bench(
         name: str,
         action: Callable[[], dict[str, object] | None],
         before_each: Callable[[], None] | None = None,
+        memory_cap_mb: float | None = None,
     ) -> None:
         if name not in steps:
             return
@@ -249,11 +281,15 @@ def run_bench(
         for index in range(runs):
             if before_each is not None:
                 before_each()  # not measured
-            measured.append(measure(action))
+            measured.append(measure(action, memory_cap_mb))
+            stopped = measured[-1].detail.get("out_of_memory")
             say(
                 f"{name} run {index + 1}/{runs}: {measured[-1].wall_s:.2f} s, "
                 f"peak {measured[-1].peak_rss_mb:.0f} MB"
+                + (f" (stopped at the {memory_cap_mb:,.0f} MB memory cap)" if stopped else "")
             )
+            if stopped:
+                break  # it would not fit in another run either
         results[name] = StepResult(name, measured)
 
     generate_args = ["generate", str(lake), str(vehicles), str(days), str(seed)]
@@ -282,6 +318,20 @@ def run_bench(
     repeat("build_models", dbt_build(MODELS_ONLY))
     repeat("build_with_tests", dbt_build(WITH_TESTS))
 
+    if "charts" in steps:
+        from access_analytics.bench.charts import ROUNDS, chart_timings
+
+        if "build_with_tests" not in steps:  # only a tested build is published
+            _fresh(warehouse)
+            run_dbt(WITH_TESTS, lake=lake, warehouse=warehouse, target_path=target)
+        say("charts: publishing the build to a private Superset")
+        charts = chart_timings(warehouse, target / "manifest.json", workdir / "charts", ROUNDS)
+        say(
+            f"charts: {charts['charts']} charts x {ROUNDS} calls,"
+            f" p50 {charts['p50_ms']:.0f} ms, p95 {charts['p95_ms']:.0f} ms"
+        )
+        report["charts"] = charts
+
     if "build_incremental" in steps:
         day_before = workdir / "warehouse_day_before.duckdb"
         incremental = workdir / "warehouse_incremental.duckdb"
@@ -307,9 +357,14 @@ def run_bench(
     for name in ("pandas", "floor"):
         out = workdir / f"baseline_{name}"
         shutil.rmtree(out, ignore_errors=True)
-        repeat(name, lambda name=name, out=out: _step([name, str(lake), str(out)]))
+        cap = psutil.virtual_memory().total / 2**20 * PANDAS_MEMORY_SHARE
+        repeat(
+            name,
+            lambda name=name, out=out: _step([name, str(lake), str(out)]),
+            memory_cap_mb=cap if name == "pandas" else None,
+        )
         built = "build_models" in results or "build_with_tests" in results
-        if name in results and built:
+        if name in results and built and not results[name].out_of_memory:
             import pandas as pd
 
             theirs = {m: pd.read_parquet(out / f"{m}.parquet") for m in baselines.FLEET_MARTS}
