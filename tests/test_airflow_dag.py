@@ -181,6 +181,21 @@ def test_the_dag_reports_the_layers_the_project_knows():
     assert set(layers) == set(LAYERS)
 
 
+@pytest.mark.parametrize("name", ["admin", "Admin", "ops:admin", "ops,admin", "ops team", ""])
+def test_a_local_user_that_would_break_the_user_list_is_refused(monkeypatch, tmp_path, name):
+    """The user list is `name:role`: a name with a separator, or the role's own name (which
+    reads like a default login), stops `make airflow-up` with one line."""
+    monkeypatch.setenv("ACCESS_AIRFLOW_USER", name)
+    with pytest.raises(airflow_server.AirflowError, match=r"^ACCESS_AIRFLOW_USER="):
+        airflow_server.airflow_user()
+    monkeypatch.setenv("ACCESS_AIRFLOW_USER", "ops-bot")
+    assert airflow_server.airflow_user() == "ops-bot"
+    assert (
+        airflow_server.airflow_env(tmp_path, 8080)["AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS"]
+        == "ops-bot:admin"
+    )
+
+
 def test_each_new_day_is_built_published_and_shown(pipeline, first_two_days, superset_live):
     for run in first_two_days:
         assert run.states.pop("run_failed") == "skipped", run.states

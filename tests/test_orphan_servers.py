@@ -212,3 +212,38 @@ def test_serve_replaces_its_orphan_and_clean_stops_it(superset_live, tmp_path):
         first.stop()
         if second is not None:
             second.stop()
+
+
+def test_stop_by_group_also_ends_the_members_it_was_not_given(tmp_path):
+    """`make airflow-down` stops Airflow's processes by process group: a task process in the
+    group that ignores SIGTERM and bears no mark of its own is killed once the listed
+    process is gone. Stopping by pid alone leaves it running, which is why groups exist."""
+    stubborn = "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); time.sleep(300)"
+    leader_code = (
+        "import subprocess, sys, time;"
+        f" subprocess.Popen([sys.executable, '-c', {stubborn!r}]); time.sleep(300)"
+    )
+
+    def start_group() -> tuple[subprocess.Popen[bytes], list[int]]:
+        leader = subprocess.Popen([sys.executable, "-c", leader_code], start_new_session=True)
+        for _ in range(100):
+            members = [pid for pid in group_members(leader.pid) if pid != leader.pid]
+            if members:
+                return leader, members
+            subprocess.run(["sleep", "0.05"], check=True)
+        raise AssertionError("the task process did not start")
+
+    leader, (task,) = start_group()
+    process = local_servers.Process(leader.pid, "Airflow", tmp_path, leader.pid)
+    local_servers.stop([process], timeout_s=5, groups=True)
+    assert not running(leader.pid)
+    assert not running(task)
+    assert group_members(leader.pid) == []
+
+    leader, (task,) = start_group()
+    try:
+        local_servers.stop([local_servers.Process(leader.pid, "Airflow", tmp_path, leader.pid)])
+        assert not running(leader.pid)
+        assert running(task)  # by pid, the stubborn group member outlives its leader
+    finally:
+        os.killpg(leader.pid, signal.SIGKILL)

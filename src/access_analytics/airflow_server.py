@@ -19,11 +19,9 @@ group, logging to `$AIRFLOW_HOME/logs/<process>.log`.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import secrets
-import signal
 import socket
 import subprocess
 import sys
@@ -32,14 +30,14 @@ from pathlib import Path
 
 import requests
 
-from access_analytics.local_servers import AIRFLOW, servers_in
+from access_analytics.local_servers import AIRFLOW, StopError, servers_in, stop
 from access_analytics.paths import PROJECT_ROOT
 
 DAGS_FOLDER = PROJECT_ROOT / "orchestration" / "dags"
 PROCESSES = ("api-server", "scheduler", "dag-processor")
 # The simple auth manager's user list is `name:role`: the role is Airflow's, not a
-# password (Airflow generates the password, see password_file). The user's name differs
-# from its role, so the list never reads like a built-in admin/admin login.
+# password (Airflow generates the password, see password_file). The user's name must
+# differ from its role, so that the list never reads like a default login.
 ROLE = "admin"
 START_TIMEOUT_S = 240
 
@@ -53,7 +51,15 @@ def airflow_home() -> Path:
 
 
 def airflow_user() -> str:
-    return os.environ.get("ACCESS_AIRFLOW_USER", "pipeline-admin")
+    """The local user (ACCESS_AIRFLOW_USER): one name of the `name:role` list, never the
+    role's own name."""
+    user = os.environ.get("ACCESS_AIRFLOW_USER", "pipeline-admin")
+    if not user or user.lower() == ROLE or any(mark in user for mark in ":, "):
+        raise AirflowError(
+            f"ACCESS_AIRFLOW_USER={user!r}: give a name without ':', ',' or spaces,"
+            f" other than the role {ROLE!r}"
+        )
+    return user
 
 
 def airflow_port() -> int:
@@ -110,32 +116,14 @@ def running(home: Path) -> list[int]:
 
 
 def down(home: Path) -> list[int]:
-    """Stop this checkout's Airflow processes of `home` (each with its process group)."""
+    """Stop this checkout's Airflow processes of `home`, each with its process group (the
+    task processes in it too)."""
     found = servers_in([home], kinds=["Airflow"])
-    groups = {process.pgid for process in found}
-    for group in groups:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(group, signal.SIGTERM)
-    _still_running(home, 30)
-    # Whatever is left of the groups (task processes too) is killed.
-    for group in groups:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(group, signal.SIGKILL)
-    # A killed process lingers until the kernel has torn it down: give it a moment,
-    # and name the ones left from one look, not two.
-    left = _still_running(home, 5)
-    if left:
-        raise AirflowError(f"Airflow processes {left} did not stop")
+    try:
+        stop(found, timeout_s=30, groups=True)
+    except StopError as error:
+        raise AirflowError(f"Airflow: {error}") from error
     return [process.pid for process in found]
-
-
-def _still_running(home: Path, timeout_s: float) -> list[int]:
-    """The Airflow processes of `home` still running after waiting up to timeout_s for
-    them to end (empty as soon as they have)."""
-    deadline = time.monotonic() + timeout_s
-    while (left := running(home)) and time.monotonic() < deadline:
-        time.sleep(0.3)
-    return left
 
 
 def up(home: Path, port: int, say=print) -> tuple[str, str]:

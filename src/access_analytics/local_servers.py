@@ -268,30 +268,56 @@ def _alive(pid: int) -> bool:
     return _pgid(pid) is not None
 
 
-def stop(processes: Iterable[Process], timeout_s: float = 30.0) -> None:
-    """SIGTERM each process, SIGKILL what is left after timeout_s; StopError if one stays."""
+def _group_members(pgid: int) -> list[int]:
+    """The live processes (not zombies) of a process group."""
+    members = []
+    for pid in _pids():
+        try:
+            fields = (PROC / str(pid) / "stat").read_text().rsplit(") ", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if int(fields[2]) == pgid and fields[0] not in {"Z", "X"}:
+            members.append(pid)
+    return members
+
+
+def stop(processes: Iterable[Process], timeout_s: float = 30.0, groups: bool = False) -> None:
+    """SIGTERM each process, SIGKILL what is left after timeout_s; StopError if one stays.
+
+    With `groups`, each signal goes to the processes' whole process groups, and what is
+    left in those groups once the processes are gone is killed: a server's workers that
+    carry no mark of their own (Airflow's task processes) end with it."""
+    processes = list(processes)
     pids = [process.pid for process in processes]
+    own_group = os.getpgrp()
+    targets = sorted({p.pgid for p in processes if p.pgid != own_group}) if groups else pids
+    send = os.killpg if groups else os.kill
 
     def signal_all(signum: int) -> None:
-        for pid in pids:
+        for target in targets:
             try:
-                os.kill(pid, signum)
+                send(target, signum)
             except ProcessLookupError:
                 pass
             except PermissionError as error:
-                raise StopError(f"cannot stop process {pid}: {error.strerror}") from error
+                raise StopError(f"cannot stop process {target}: {error.strerror}") from error
 
     signal_all(signal.SIGTERM)
     deadline = time.monotonic() + timeout_s
     while any(_alive(pid) for pid in pids) and time.monotonic() < deadline:
         time.sleep(0.2)
-    if any(_alive(pid) for pid in pids):
+    if groups or any(_alive(pid) for pid in pids):
         signal_all(signal.SIGKILL)
-        deadline = time.monotonic() + 10
-        while any(_alive(pid) for pid in pids) and time.monotonic() < deadline:
-            time.sleep(0.1)
-    left = [pid for pid in pids if _alive(pid)]
-    if left:
+
+    def survivors() -> list[int]:
+        members = [member for group in targets for member in _group_members(group)]
+        return [pid for pid in pids if _alive(pid)] + (members if groups else [])
+
+    # A killed process lingers until the kernel has torn it down.
+    deadline = time.monotonic() + 10
+    while survivors() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    if left := survivors():
         raise StopError(f"process(es) {', '.join(map(str, left))} did not stop")
 
 
