@@ -19,7 +19,7 @@ export ACCESS_LAKE_ROOT ?= data/lake
 export ACCESS_WAREHOUSE_PATH ?= data/warehouse.duckdb
 export ACCESS_PSEUDONYM_KEY ?= demo-pseudonym-key
 
-.PHONY: help setup airflow-setup airflow-up airflow-down demo test lint dbt-lint format build generate docs clean trino-up trino-down serve bench
+.PHONY: help setup airflow-setup airflow-up airflow-down demo test lint dbt-lint format build generate docs clean trino-up trino-down serve bench bench-demo
 
 help: ## List the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -78,6 +78,9 @@ BENCH_RUNS ?= 3
 
 bench: setup ## Time generator, dbt build and the pandas / DuckDB baselines on a lake of $BENCH_EVENTS events (JSON in data/bench)
 	$(BIN)/access-analytics bench --events $(BENCH_EVENTS) --runs $(BENCH_RUNS) --workdir data/bench --markdown BENCHMARKS.md
+
+bench-demo: setup ## Time `make demo` once in a fresh clone of this checkout's HEAD (into BENCHMARKS.md)
+	$(BIN)/access-analytics bench --demo-clone --workdir data/bench --markdown BENCHMARKS.md
 
 serve: setup ## Restart Superset on the published warehouse (http://localhost:8088)
 	$(BIN)/access-analytics serve --demo

@@ -225,3 +225,31 @@ def test_the_chart_step_times_every_chart_on_a_private_superset(built_warehouse,
     log = (tmp_path / "superset" / "superset.log").read_text()
     port = int(log.split("Listening at: http://127.0.0.1:", 1)[1].split(" ", 1)[0])
     assert not listening_pids(port)
+
+
+def test_the_demo_is_timed_in_a_fresh_clone_that_is_removed_afterwards(tmp_path, monkeypatch):
+    """`make bench-demo` plumbing, with a quick make target in place of `make demo`: the
+    clone is of the committed HEAD, sees none of our project variables, and is gone
+    afterwards; a failing command names its log and still removes the clone."""
+    import subprocess
+
+    from access_analytics.bench.demo_clone import time_demo_from_clone
+    from access_analytics.bench.report import demo_section
+    from access_analytics.paths import PROJECT_ROOT
+
+    head = subprocess.run(
+        ["git", "rev-parse", "HEAD"], cwd=PROJECT_ROOT, capture_output=True, text=True
+    ).stdout.strip()
+    monkeypatch.setenv("ACCESS_WAREHOUSE_PATH", str(tmp_path / "ours.duckdb"))
+    probe = ("bash", "-c", 'test -f Makefile && echo "warehouse=${ACCESS_WAREHOUSE_PATH-unset}"')
+    timed = time_demo_from_clone(PROJECT_ROOT, tmp_path, command=probe)
+    assert timed["project_commit"] == head
+    assert timed["wall_s"] >= 0
+    assert (tmp_path / "demo-clone.log").read_text().strip() == "warehouse=unset"
+    assert not (tmp_path / "demo-clone").exists()
+    section = demo_section({**timed, "wall_s": 141.4, "command": "make demo"})
+    assert "**2 min 21 s**, from `make demo` in a new clone of commit " + head[:12] in section
+
+    with pytest.raises(RuntimeError, match=r"failed in a fresh clone \(exit 3\); see .*demo-clone"):
+        time_demo_from_clone(PROJECT_ROOT, tmp_path, command=("bash", "-c", "exit 3"))
+    assert not (tmp_path / "demo-clone").exists()

@@ -291,9 +291,35 @@ def bench(
         Path | None,
         typer.Option(help="Also write this Markdown file from every report in --workdir."),
     ] = None,
+    demo_clone: Annotated[
+        bool,
+        typer.Option(
+            "--demo-clone",
+            help="Instead: time `make demo` once in a fresh clone (<workdir>/demo.json).",
+        ),
+    ] = False,
 ) -> None:
     """Time generator, dbt build and the pandas / DuckDB baselines on a lake of N events."""
     from access_analytics.bench.run import run_bench, write_report
+
+    if demo_clone:
+        from access_analytics.bench.demo_clone import time_demo_from_clone
+        from access_analytics.paths import PROJECT_ROOT
+
+        typer.echo(f"bench: `make demo` in a fresh clone of {PROJECT_ROOT} (committed HEAD)")
+        try:
+            timed = time_demo_from_clone(PROJECT_ROOT, workdir.resolve())
+        except RuntimeError as error:
+            typer.echo(f"Error: {error}", err=True)
+            raise typer.Exit(code=1) from None
+        typer.echo(f"make demo: {timed['wall_s']:.0f} s")
+        path = write_report(timed, workdir / "demo.json")
+        typer.echo(f"Report: {path}")
+        if markdown is not None:
+            from access_analytics.bench.report import write_markdown
+
+            typer.echo(f"Summary of every report in {workdir}: {write_markdown(workdir, markdown)}")
+        return
 
     steps = tuple(step or BENCH_STEPS)
     unknown = sorted(set(steps) - set(BENCH_STEPS))

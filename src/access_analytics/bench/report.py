@@ -141,8 +141,9 @@ def scale_section(report: dict) -> str:
     return "\n".join(lines)
 
 
-def markdown(reports: list[dict], plots: Iterable[str] = ()) -> str:
-    """The Markdown text; `plots` are image paths relative to where it is written."""
+def markdown(reports: list[dict], plots: Iterable[str] = (), demo: dict | None = None) -> str:
+    """The Markdown text; `plots` are image paths relative to where it is written, `demo`
+    the timing of `make demo` from a fresh clone when there is one."""
     if not reports:
         raise ValueError("no benchmark reports")
     versions = reports[-1]["versions"]
@@ -166,19 +167,43 @@ def markdown(reports: list[dict], plots: Iterable[str] = ()) -> str:
     ]
     for plot in plots:
         parts += ["", f"![{Path(plot).stem.replace('-', ' ')}]({plot})"]
+    if demo is not None:
+        parts += ["", demo_section(demo)]
     for report in reports:
         parts += ["", scale_section(report)]
     return "\n".join(parts) + "\n"
 
 
+def demo_section(demo: dict) -> str:
+    """`make demo` from a fresh clone, timed once (`bench --demo-clone`)."""
+    minutes, seconds = divmod(round(demo["wall_s"]), 60)
+    return "\n".join(
+        [
+            "## `make demo` from a fresh clone",
+            "",
+            f"**{minutes} min {seconds:02d} s**, from `{demo['command']}` in a new clone of"
+            f" commit {demo['project_commit'][:12]} to the dashboards served: its own `.venv`"
+            " from the lock (uv's package cache on this machine already held the packages),"
+            " the demo fleet generated, built, tested and published, Superset started with"
+            f" the dashboards imported. Run {demo['started_at']} (load average"
+            f" {', '.join(map(str, demo['load_average_at_start']))} at the start), once."
+            " Command: `make bench-demo`.",
+        ]
+    )
+
+
 def write_markdown(report_dir: Path, path: Path) -> Path:
-    """`path` from every report in `report_dir` (bench-<events>.json), with the plots of
-    time and memory against size in docs/benchmarks/ beside it."""
+    """`path` from every report in `report_dir` (bench-<events>.json, and demo.json when
+    `make demo` was timed), with the plots of time and memory against size in
+    docs/benchmarks/ beside it."""
     from access_analytics.bench.plots import write_plots
 
     reports = load_reports(sorted(Path(report_dir).glob("bench-*.json")))
     if not reports:
         raise ValueError(f"no benchmark reports (bench-*.json) in {report_dir}")
     plots = write_plots(reports, path.parent / "docs" / "benchmarks")
-    path.write_text(markdown(reports, [plot.relative_to(path.parent).as_posix() for plot in plots]))
+    demo_file = Path(report_dir) / "demo.json"
+    demo = json.loads(demo_file.read_text()) if demo_file.exists() else None
+    relative = [plot.relative_to(path.parent).as_posix() for plot in plots]
+    path.write_text(markdown(reports, relative, demo))
     return path
