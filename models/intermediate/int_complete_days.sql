@@ -5,7 +5,7 @@
     and ingest day of the lake, with whether that UTC day's data is complete.
     Rows of a day arrive in the ingest partitions of the day itself and, when
     late, of the following days; a day is complete when those partitions
-    (up to complete_day_lateness_days after it) all have files and are closed
+    (up to complete_day_lateness_days after it) all hold raw rows and are closed
     (a newer ingest day exists, so the newest partition, which may still be
     filling, never completes a day), and it lies more than
     complete_day_warmup_days after the table's first ingest day (the history

@@ -183,8 +183,9 @@ def demo_section(demo: dict) -> str:
             "",
             f"**{minutes} min {seconds:02d} s**, from `{demo['command']}` in a new clone of"
             f" commit {demo['project_commit'][:12]} to the dashboards served: its own `.venv`"
-            " from the lock (uv's package cache on this machine already held the packages),"
-            " the demo fleet generated, built, tested and published, Superset started with"
+            " from the lock (from uv's package cache on this machine; a first install also"
+            " downloads the packages), the demo fleet generated, built, tested and published,"
+            " Superset started with"
             f" the dashboards imported. Run {demo['started_at']} (load average"
             f" {', '.join(map(str, demo['load_average_at_start']))} at the start), once."
             " Command: `make bench-demo`.",
