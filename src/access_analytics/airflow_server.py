@@ -145,14 +145,15 @@ def up(home: Path, port: int, say=print) -> tuple[str, str]:
         raise AirflowError(f"airflow db migrate failed:\n{migrated.stderr[-2000:]}")
     processes = {}
     for name in PROCESSES:
-        log = (home / "logs" / f"{name}.log").open("ab")
         command = [str(AIRFLOW), name]
         if name == "api-server":
             command += ["--host", airflow_host(), "--port", str(port)]
-        processes[name] = subprocess.Popen(
-            command, env=env, cwd=PROJECT_ROOT, stdout=log, stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )  # fmt: skip
+        # The process writes to its own copy of the handle; ours is closed at once.
+        with (home / "logs" / f"{name}.log").open("ab") as log:
+            processes[name] = subprocess.Popen(
+                command, env=env, cwd=PROJECT_ROOT, stdout=log, stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )  # fmt: skip
     url = f"http://localhost:{port}"
     say(f"starting the API server, scheduler and DAG processor on {url} ...")
     deadline = time.monotonic() + START_TIMEOUT_S
