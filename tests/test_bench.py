@@ -253,3 +253,30 @@ def test_the_demo_is_timed_in_a_fresh_clone_that_is_removed_afterwards(tmp_path,
     with pytest.raises(RuntimeError, match=r"failed in a fresh clone \(exit 3\); see .*demo-clone"):
         time_demo_from_clone(PROJECT_ROOT, tmp_path, command=("bash", "-c", "exit 3"))
     assert not (tmp_path / "demo-clone").exists()
+
+
+def test_the_spill_settings_are_given_once_when_the_build_database_opens(tmp_path):
+    """dbt-duckdb SETs a profile's `settings` again on every new cursor, and DuckDB refuses
+    to set the temp directory once a query has spilled into it: a build large enough to
+    spill (100 M events) failed on the next model. The profile gives the memory limit and
+    the temp directory as connect-time options instead, which no cursor sets again."""
+    import yaml
+
+    from access_analytics.paths import PROJECT_ROOT
+
+    profiles = yaml.safe_load((PROJECT_ROOT / "profiles.yml").read_text())
+    duckdb_target = profiles["access_analytics"]["outputs"]["duckdb"]
+    assert set(duckdb_target["config_options"]) == {"memory_limit", "temp_directory"}
+    assert not {"memory_limit", "temp_directory"} & set(duckdb_target.get("settings") or {})
+
+    spill = tmp_path / "spill"
+    config = {"memory_limit": "64MB", "temp_directory": str(spill), "threads": 1}
+    with duckdb.connect(str(tmp_path / "warehouse.duckdb"), config=config) as con:
+        con.execute("create table numbers as select range as i, random() as r from range(3000000)")
+        con.execute("create table sorted as select * from numbers order by r")  # spills
+        assert spill.is_dir()
+        # what a cursor of a database opened with the options runs: no SET, no error
+        assert con.cursor().execute("select count(*) from sorted").fetchone() == (3_000_000,)
+        # what re-applied `settings` did on the next cursor
+        with pytest.raises(duckdb.NotImplementedException, match="Cannot switch temporary"):
+            con.cursor().execute(f"set temp_directory = '{spill}'")
