@@ -86,6 +86,10 @@ def test_bench_smoke_measures_each_step_in_its_own_process(tmp_path):
     for label in ("generator", "adding one ingest day", "pandas notebook", "DuckDB statement"):
         assert label in summary, label
     assert summary.count("| equal to the marts |") == 0  # no full build to compare with
+    assert (
+        "Not run at this scale (`--step` chose the others): `dbt build`, models only,"
+        " `dbt build` with data and unit tests, chart data queries." in summary
+    )
     assert "| generator at least 1 M events/s |" in summary
     for plot in ("time", "memory"):  # drawn beside the summary, linked from it
         assert (tmp_path / "docs" / "benchmarks" / f"bench-{plot}.png").read_bytes()[:4] == (
@@ -280,3 +284,19 @@ def test_the_spill_settings_are_given_once_when_the_build_database_opens(tmp_pat
         # what re-applied `settings` did on the next cursor
         with pytest.raises(duckdb.NotImplementedException, match="Cannot switch temporary"):
             con.cursor().execute(f"set temp_directory = '{spill}'")
+
+
+def test_growth_from_one_size_to_the_next_is_held_against_the_data_growth():
+    """100 M events may take at most 12x the time of 10 M (1.2x the data's growth)."""
+    from access_analytics.bench.report import growth_section
+
+    def report(events: int, build_s: float | None) -> dict:
+        steps = {} if build_s is None else {"build_models": {"median_wall_s": build_s}}
+        return {"scale": {"raw_events": events}, "steps": steps}
+
+    sizes = [(1_000_000, 20.0), (5_000_000, None), (10_000_000, 100.0), (100_000_000, 1300.0)]
+    lines = growth_section([report(events, build_s) for events, build_s in sizes])
+    assert lines[1] == "## Growth with data size"
+    assert "| 1,000,000 to 10,000,000 | 10.0x | 5.0x | at most 12.0x | yes |" in lines
+    assert "| 10,000,000 to 100,000,000 | 10.0x | 13.0x | at most 12.0x | **no** |" in lines
+    assert growth_section([report(1_000_000, 20.0)]) == []

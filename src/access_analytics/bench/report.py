@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from itertools import pairwise
 from pathlib import Path
 
 STEP_LABELS = {
@@ -132,6 +133,11 @@ def scale_section(report: dict) -> str:
             f"| {label} | {step['median_wall_s']:.2f} s | {step['max_peak_rss_mb']:,.0f} MB"
             f" | {_equality(step)} |"
         )
+    skipped = [label for name, label in STEP_LABELS.items() if name not in report["steps"]]
+    if "charts" not in report:
+        skipped.append("chart data queries")
+    if skipped:
+        lines += ["", f"Not run at this scale (`--step` chose the others): {', '.join(skipped)}."]
     lines += _chart_timings(report)
     lines += _slowest_models(report)
     targets = _targets(report)
@@ -169,9 +175,44 @@ def markdown(reports: list[dict], plots: Iterable[str] = (), demo: dict | None =
         parts += ["", f"![{Path(plot).stem.replace('-', ' ')}]({plot})"]
     if demo is not None:
         parts += ["", demo_section(demo)]
+    parts += growth_section(reports)
     for report in reports:
         parts += ["", scale_section(report)]
     return "\n".join(parts) + "\n"
+
+
+# The build's time may grow at most this much faster than the data (1.2: 100 M events
+# within 12x the time of 10 M).
+MAX_GROWTH_OVER_DATA = 1.2
+
+
+def growth_section(reports: list[dict]) -> list[str]:
+    """How the models-only build's time grows from one measured size to the next."""
+    built = [report for report in reports if "build_models" in report["steps"]]
+    rows = []
+    for smaller, larger in pairwise(built):
+        data = larger["scale"]["raw_events"] / smaller["scale"]["raw_events"]
+        time = (
+            larger["steps"]["build_models"]["median_wall_s"]
+            / smaller["steps"]["build_models"]["median_wall_s"]
+        )
+        met = "yes" if time <= MAX_GROWTH_OVER_DATA * data else "**no**"
+        rows.append(
+            f"| {smaller['scale']['raw_events']:,} to {larger['scale']['raw_events']:,}"
+            f" | {data:.1f}x | {time:.1f}x | at most {MAX_GROWTH_OVER_DATA * data:.1f}x | {met} |"
+        )
+    if not rows:
+        return []
+    return [
+        "",
+        "## Growth with data size",
+        "",
+        "`dbt build`, models only, from one size to the next (times from different runs).",
+        "",
+        "| raw access events | data | build time | target | met |",
+        "|---|---:|---:|---:|---|",
+        *rows,
+    ]
 
 
 def demo_section(demo: dict) -> str:
