@@ -182,6 +182,7 @@ def test_a_step_past_its_memory_cap_is_stopped_and_says_so():
     failure below the cap is still an error."""
     import subprocess
     import sys
+    import time
 
     from access_analytics.bench.run import measure
 
@@ -196,10 +197,21 @@ def test_a_step_past_its_memory_cap_is_stopped_and_says_so():
 
         return action
 
-    stopped = measure(grow(400), memory_cap_mb=150)
-    assert stopped.detail == {"out_of_memory": True}
-    assert stopped.peak_rss_mb > 150
-    assert stopped.wall_s < 30
+    # A process of the caller's started before the step (as the test session's Superset
+    # is) is not the step's: it neither counts toward the cap nor is killed with the step.
+    bystander = subprocess.Popen(
+        [sys.executable, "-c", "import time; block = b'x' * (200 * 2**20); time.sleep(60)"]
+    )
+    try:
+        time.sleep(1)
+        stopped = measure(grow(400), memory_cap_mb=150)
+        assert stopped.detail == {"out_of_memory": True}
+        assert 150 < stopped.peak_rss_mb < 600
+        assert stopped.wall_s < 30
+        assert bystander.poll() is None, "a process started before the step was killed"
+    finally:
+        bystander.kill()
+        bystander.wait()
 
     with pytest.raises(RuntimeError, match="exit 3"):
         measure(grow(0, exit_code=3), memory_cap_mb=150)

@@ -64,17 +64,20 @@ def fleet_for(events: int, days: int = DEFAULT_DAYS) -> tuple[int, int]:
 
 
 class TreePeakRss:
-    """Largest summed RSS of this process's descendants while the block runs (bytes).
+    """Largest summed RSS of this process's descendants started while the block runs
+    (bytes); those already running before it (a server of the caller's) are not the
+    step's and are neither counted nor touched.
 
-    With `cap` (bytes), descendants whose sum passes it are killed and `capped` is set:
-    a step that would exhaust the machine's memory stops there, instead of the kernel's
-    out-of-memory killer choosing what to end."""
+    With `cap` (bytes), the step's processes whose sum passes it are killed and `capped`
+    is set: a step that would exhaust the machine's memory stops there, instead of the
+    kernel's out-of-memory killer choosing what to end."""
 
     def __init__(self, interval: float = SAMPLE_INTERVAL_S, cap: int | None = None) -> None:
         self.interval = interval
         self.cap = cap
         self.capped = False
         self.peak = 0
+        self._before: set[int] = set()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._sample, daemon=True)
 
@@ -82,7 +85,7 @@ class TreePeakRss:
         me = psutil.Process()
         while True:
             total = 0
-            children = me.children(recursive=True)
+            children = [c for c in me.children(recursive=True) if c.pid not in self._before]
             for child in children:
                 with contextlib.suppress(psutil.Error):  # ended between listing and reading
                     total += child.memory_info().rss
@@ -96,6 +99,7 @@ class TreePeakRss:
                 return
 
     def __enter__(self) -> TreePeakRss:
+        self._before = {child.pid for child in psutil.Process().children(recursive=True)}
         self._thread.start()
         return self
 
