@@ -5,6 +5,8 @@
 -#}
 
 {%- set dimensions = ['model', 'region', 'firmware_version'] %}
+{#- The latency percentiles share one state per slice (see percentile_cont). -#}
+{%- set percentiles = [0.5, 0.95] %}
 
 with
 
@@ -31,8 +33,8 @@ sliced as (
         {{ access_analytics.slice_labels(dimensions) }}
         count(*) as taps,
         count(case when outcome = 'unlocked' then 1 end) as unlocked,
-        {{ access_analytics.percentile_cont('latency_ms', 0.5) }} as latency_p50_ms,
-        {{ access_analytics.percentile_cont('latency_ms', 0.95) }} as latency_p95_ms,
+        {{ access_analytics.percentile_cont('latency_ms', 0.5, among=percentiles) }} as latency_p50_ms,
+        {{ access_analytics.percentile_cont('latency_ms', 0.95, among=percentiles) }} as latency_p95_ms,
         count(case when tap_intent = 'unlock' then 1 end) as unlock_taps,
         count(case when tap_intent = 'unlock' and outcome = 'unlocked' then 1 end)
             as unlock_taps_succeeded,

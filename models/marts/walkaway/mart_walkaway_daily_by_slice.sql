@@ -10,6 +10,8 @@
 -#}
 
 {%- set dimensions = access_analytics.session_slice_dimensions() %}
+{#- The time-to-lock percentiles share one state per slice (see percentile_cont). -#}
+{%- set percentiles = [0.5, 0.95] %}
 {%- set measures = [
     'episodes', 'eligible_episodes', 'locked', 'locked_late', 'manual_lock', 'suppressed',
     'not_locked', 'suppressed_key_inside', 'suppressed_door_ajar', 'suppressed_home_exclusion',
@@ -30,8 +32,8 @@
             as suppressed_home_exclusion,
         count(case when suppression_reason = 'feature_disabled' then 1 end)
             as suppressed_feature_disabled,
-        {{ access_analytics.percentile_cont('time_to_lock_ms', 0.5) }} as time_to_lock_p50_ms,
-        {{ access_analytics.percentile_cont('time_to_lock_ms', 0.95) }} as time_to_lock_p95_ms,
+        {{ access_analytics.percentile_cont('time_to_lock_ms', 0.5, among=percentiles) }} as time_to_lock_p50_ms,
+        {{ access_analytics.percentile_cont('time_to_lock_ms', 0.95, among=percentiles) }} as time_to_lock_p95_ms,
         max(source_ingest_date) as source_ingest_date
 {%- endset %}
 {{- access_analytics.assert_cube_has_watermark() }}
