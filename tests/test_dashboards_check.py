@@ -23,7 +23,7 @@ from access_analytics.superset.assets import (
     normalize_export,
     read_tree,
 )
-from access_analytics.superset.check import build_info_columns, run_check
+from access_analytics.superset.check import build_freshness_columns, run_check
 from access_analytics.superset.cli import dashboards_app
 
 
@@ -185,47 +185,63 @@ def test_a_metric_that_is_more_than_sums_and_ratios_fails(manifest, copy):
 FRESHNESS = Path("datasets") / "access_warehouse" / "build_freshness.yaml"
 
 
-def test_the_freshness_dataset_returns_its_columns_from_build_info_alone():
+def test_the_freshness_dataset_declares_the_columns_of_the_view_publishing_writes():
     dataset = load_bundle(settings.DASHBOARDS_DIR).files[FRESHNESS.as_posix()]
-    returned = build_info_columns(dataset["sql"])
+    returned = build_freshness_columns()
+    assert (dataset["schema"], dataset["table_name"]) == ("main", "build_freshness")
+    assert not dataset["sql"]
     assert sorted(returned) == sorted(c["column_name"] for c in dataset["columns"])
     assert {"freshness", "is_stale", "newest_event_date", "test_result"} <= set(returned)
+
+
+def _drop_column(name):
+    def edit(dataset):
+        dataset["columns"] = [c for c in dataset["columns"] if c["column_name"] != name]
+
+    return edit
+
+
+def _add_column(name):
+    def edit(dataset):
+        dataset["columns"].append({**dataset["columns"][0], "column_name": name})
+
+    return edit
+
+
+def _make_sql_dataset(dataset):
+    dataset["sql"] = "select * from main.build_info"
+
+
+def _move_to_marts(dataset):
+    dataset["schema"] = "marts"
 
 
 @pytest.mark.parametrize(
     ("edit", "problem"),
     [
         (
-            lambda sql: sql.replace(
-                "from main.build_info\n    where", "from marts.dim_vehicles\n where"
-            ),
-            "sql: does not run on main.build_info alone",
+            _drop_column("rows_quarantined_newest_day"),
+            "columns: 'rows_quarantined_newest_day' of build_freshness is not declared",
         ),
         (
-            lambda sql: sql.replace("max(tests_warned)", "max(tests_skipped)"),
-            "sql: does not run on main.build_info alone",
+            _add_column("tests_skipped"),
+            "columns: 'tests_skipped' is not a column of build_freshness",
         ),
-        (
-            lambda sql: sql.replace(
-                "    rows_quarantined_newest_day\nfrom aged", "    1 as x\nfrom aged"
-            ),
-            "columns: 'rows_quarantined_newest_day' is not returned by the dataset's sql",
-        ),
+        (_make_sql_dataset, "sql: a SQL dataset is not served"),
+        (_move_to_marts, "table_name: 'build_freshness' is not a model of the marts schema"),
     ],
-    ids=["reads-a-mart", "unknown-build-info-column", "declared-column-gone"],
+    ids=["column-not-declared", "column-not-in-view", "sql-dataset", "wrong-schema"],
 )
-def test_a_freshness_dataset_reading_more_than_build_info_fails(manifest, copy, edit, problem):
+def test_a_freshness_dataset_that_is_not_the_view_fails(manifest, copy, edit, problem):
     path = copy / "dashboards" / FRESHNESS
     dataset = yaml.safe_load(path.read_text())
-    changed = edit(dataset["sql"])
-    assert changed != dataset["sql"]
-    dataset["sql"] = changed
+    edit(dataset)
     path.write_text(yaml.safe_dump(dataset))
     assert f"{FRESHNESS.as_posix()}: {problem}" in "\n".join(check(copy, manifest))
 
 
 def test_the_freshness_strip_is_no_exposure_dependency(manifest):
-    """The strip reads build_info, which publishing writes: no dbt model to depend on."""
+    """The strip reads main.build_freshness, which publishing writes: no dbt model."""
     exposures = yaml.safe_load(settings.EXPOSURES_FILE.read_text())["exposures"]
     assert all("build_freshness" not in str(e["depends_on"]) for e in exposures)
     for dashboard in load_bundle(settings.DASHBOARDS_DIR).of("dashboards").values():
@@ -544,8 +560,8 @@ def test_descriptions_come_from_the_dbt_docs(manifest):
     nodes = json.loads(manifest.read_text())["nodes"].values()
     docs = {n["name"]: n for n in nodes if n["resource_type"] == "model"}
     for name, dataset in load_bundle(settings.DASHBOARDS_DIR).of("datasets").items():
-        if dataset.get("sql"):
-            continue  # the freshness strip's dataset reads build_info, not a model
+        if dataset["schema"] != "marts":
+            continue  # the freshness strip reads the view publishing writes, not a model
         model = docs[dataset["table_name"]]
         assert dataset["description"] == (model["description"].strip() or None), name
         for column in dataset["columns"]:

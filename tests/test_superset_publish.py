@@ -22,6 +22,7 @@ from access_analytics.superset.cli import dashboards_app
 from access_analytics.superset.operations import chart_queries
 from access_analytics.warehouse import (
     PublishError,
+    check_serving,
     plan_from_manifest,
     publish,
     restricted_path,
@@ -146,15 +147,18 @@ def test_the_plan_comes_from_the_manifest(manifest):
     assert plan.restricted == ["restricted_ids"]
 
 
-def test_the_serving_file_holds_only_marts_tables_and_build_info(tmp_path, manifest):
+def test_the_serving_file_holds_only_marts_tables_build_info_and_its_view(tmp_path, manifest):
     key = "key-" + secrets.token_hex(12)  # distinctive, so a byte search cannot hit by chance
     build = make_build(tmp_path / "build.duckdb", "b1", key=key)
     assert key.encode() in build.read_bytes()  # the build file does carry it (view SQL)
     serving = publish(build, tmp_path / "serving" / "warehouse.duckdb", manifest)
     with duckdb.connect(str(serving), read_only=True) as con:
-        assert (
-            con.execute("select count(*) from duckdb_views() where not internal").fetchone()[0] == 0
-        )
+        # The one view is the freshness strip's, over build_info: no model's SQL is served.
+        views = con.execute(
+            "select schema_name || '.' || view_name from duckdb_views() where not internal"
+        ).fetchall()
+        assert views == [("main.build_freshness",)]
+        (freshness,) = con.execute("select freshness, test_result from build_freshness").fetchall()
         schemas = {r[0] for r in con.execute("select schema_name from duckdb_schemas()").fetchall()}
         assert schemas & {"staging", "intermediate", "restricted"} == set()
         tables = con.execute(
@@ -185,12 +189,23 @@ def test_the_serving_file_holds_only_marts_tables_and_build_info(tmp_path, manif
     ]
     assert {r["invocation_id"] for r in rows} == {"inv-b1"}
     assert {r["project_commit"] for r in rows} == {"abc123"}
+    assert freshness[0].startswith(("Fresh: newest row", "STALE: "))
+    assert freshness[1].startswith("All ")
     assert "build_meta" not in schemas_served
     # The identity map lives in its own file, nothing else in it.
     with duckdb.connect(str(restricted_path(serving)), read_only=True) as con:
         tables = con.execute("select schema_name, table_name from duckdb_tables()").fetchall()
         views = con.execute("select count(*) from duckdb_views() where not internal").fetchone()
     assert tables == [("restricted", "restricted_ids")] and views == (0,)
+
+
+def test_a_serving_file_without_the_freshness_view_is_not_served(tmp_path, manifest):
+    """A file published by a version without the view fails the check, in one line."""
+    serving = publish(make_build(tmp_path / "b.duckdb", "b"), tmp_path / "w.duckdb", manifest)
+    with duckdb.connect(str(serving)) as con:
+        con.execute("drop view main.build_freshness")
+    with pytest.raises(PublishError, match=r"no build_freshness view .* publish the build again"):
+        check_serving(serving, list(EXPOSED))
 
 
 def test_a_good_build_replaces_the_served_file(tmp_path, manifest):
@@ -288,11 +303,13 @@ def test_the_session_build_publishes_no_key_and_no_private_schema(superset_wareh
     """The real project's build: the published file has marts only and no pseudonym key."""
     with duckdb.connect(str(superset_warehouse), read_only=True) as con:
         schemas = {r[0] for r in con.execute("select schema_name from duckdb_schemas()").fetchall()}
-        views = con.execute("select count(*) from duckdb_views() where not internal").fetchone()
+        views = con.execute(
+            "select schema_name || '.' || view_name from duckdb_views() where not internal"
+        ).fetchall()
         marts = con.execute(
             "select count(*) from duckdb_tables() where schema_name = 'marts'"
         ).fetchone()[0]
-    assert views == (0,)
+    assert views == [("main.build_freshness",)]  # the freshness strip's, over build_info
     assert schemas & {"staging", "intermediate", "restricted"} == set()
     assert marts >= 10
     assert b"demo-pseudonym-key" not in superset_warehouse.read_bytes()

@@ -6,7 +6,8 @@ writes NEW files instead, from what the dbt manifest says is public:
 
 - the serving file: every model of schema `marts` as a plain table (no view, so
   no SQL text and no pseudonym key; no staging, intermediate or restricted
-  schema) plus a `build_info` table describing the build;
+  schema) plus a `build_info` table describing the build and the `build_freshness`
+  view over it that the dashboards' freshness strip reads;
 - the restricted file beside it: only `restricted.*`, reached through its own
   Superset connection.
 
@@ -35,6 +36,10 @@ from access_analytics.paths import PROJECT_ROOT
 PUBLIC_SCHEMA = "marts"
 RESTRICTED_SCHEMA = "restricted"
 RESTRICTED_FILE_NAME = "restricted_identities.duckdb"
+# The serving file's own schema: build_info and the build_freshness view over it.
+BUILD_INFO_SCHEMA = "main"
+BUILD_FRESHNESS_VIEW = "build_freshness"
+BUILD_FRESHNESS_SQL = Path(__file__).with_name("build_freshness.sql")
 
 
 class PublishError(RuntimeError):
@@ -486,6 +491,15 @@ def _copy_build_info(
     names = _build_info_column_names(con)
     if names != list(BUILD_INFO_COLUMNS):
         raise PublishError(f"build_info has columns {names}, expected {list(BUILD_INFO_COLUMNS)}")
+    create_build_freshness(con)
+
+
+def create_build_freshness(con: duckdb.DuckDBPyConnection) -> None:
+    """The view main.build_freshness over main.build_info (build_freshness.sql)."""
+    con.execute(
+        f"create or replace view {BUILD_INFO_SCHEMA}.{BUILD_FRESHNESS_VIEW} as"
+        f" {BUILD_FRESHNESS_SQL.read_text()}"
+    )
 
 
 def _write_file(
@@ -526,7 +540,8 @@ def _swap(tmp: Path, target: Path) -> None:
 
 
 def check_serving(path: Path, required: list[str]) -> None:
-    """Open read-only: every relation an exposure needs is there and readable, and build_info."""
+    """Open read-only: every relation an exposure needs is there and readable, and
+    build_info and the freshness view over it are this version's."""
     if not path.exists():
         raise PublishError(f"{path}: no such warehouse file (publish a build first)")
     try:
@@ -542,6 +557,16 @@ def check_serving(path: Path, required: list[str]) -> None:
                     f"{path}: its build_info is not this version's (the dashboards' freshness"
                     " strip reads it): publish the build again"
                 )
+            if BUILD_FRESHNESS_VIEW not in _existing_tables(con, BUILD_INFO_SCHEMA):
+                raise PublishError(
+                    f"{path}: it has no {BUILD_FRESHNESS_VIEW} view (the dashboards' freshness"
+                    " strip reads it): publish the build again"
+                )
+            rows = con.execute(
+                f"select count(*) from {BUILD_INFO_SCHEMA}.{BUILD_FRESHNESS_VIEW}"
+            ).fetchone()
+            if rows != (1,):
+                raise PublishError(f"{path}: {BUILD_FRESHNESS_VIEW} has {rows[0]} rows, not one")
     except duckdb.Error as exc:
         raise PublishError(f"{path}: cannot be read: {exc}") from exc
 

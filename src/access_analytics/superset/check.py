@@ -20,7 +20,12 @@ import duckdb
 import yaml
 
 from access_analytics.superset.assets import AssetError, Bundle, param_columns, slugify
-from access_analytics.warehouse import BUILD_INFO_COLUMNS
+from access_analytics.warehouse import (
+    BUILD_FRESHNESS_VIEW,
+    BUILD_INFO_COLUMNS,
+    BUILD_INFO_SCHEMA,
+    create_build_freshness,
+)
 
 # Words of metric SQL that are not column names. Metrics may only sum, count
 # and divide mart columns (metrics are defined once, in dbt: see
@@ -127,35 +132,27 @@ def _check_sql(sql: str, columns: set[str], where: str) -> list[str]:
     return problems
 
 
-def build_info_columns(sql: str) -> list[str]:
-    """The columns a virtual dataset's SQL returns when it reads only main.build_info.
-
-    Run on an empty build_info of the publish's schema (warehouse.BUILD_INFO_COLUMNS),
-    in a DuckDB that has nothing else: a mart, a file or any other relation fails.
-    """
+def build_freshness_columns() -> list[str]:
+    """The columns of the view main.build_freshness, created as publishing creates it,
+    over an empty build_info of the publish's schema (warehouse.BUILD_INFO_COLUMNS)."""
     with duckdb.connect(":memory:") as con:
-        con.execute("set enable_external_access = false")
         columns = ", ".join(f'"{name}" {kind}' for name, (kind, _) in BUILD_INFO_COLUMNS.items())
-        con.execute(f"create table main.build_info ({columns})")
-        con.execute("set lock_configuration = true")
-        cursor = con.execute(f"select * from ({sql}) as virtual_table limit 0")
+        con.execute(f"create table {BUILD_INFO_SCHEMA}.build_info ({columns})")
+        create_build_freshness(con)
+        cursor = con.execute(f"select * from {BUILD_INFO_SCHEMA}.{BUILD_FRESHNESS_VIEW} limit 0")
         return [column[0] for column in cursor.description]
 
 
-def _check_virtual_dataset(name: str, dataset: dict[str, Any]) -> list[str]:
-    """A virtual dataset may only read main.build_info (the served build's freshness)."""
-    try:
-        returned = build_info_columns(dataset["sql"])
-    except duckdb.Error as exc:
-        first_line = str(exc).splitlines()[0]
-        return [f"{name}: sql: does not run on main.build_info alone: {first_line}"]
+def _check_freshness_dataset(name: str, dataset: dict[str, Any]) -> list[str]:
+    """The freshness strip's dataset declares exactly the columns of main.build_freshness."""
+    returned = build_freshness_columns()
     declared = {c["column_name"] for c in dataset["columns"] if not c.get("expression")}
     problems = [
-        f"{name}: columns: '{column}' is not returned by the dataset's sql"
+        f"{name}: columns: '{column}' is not a column of {BUILD_FRESHNESS_VIEW}"
         for column in sorted(declared - set(returned))
     ]
     problems += [
-        f"{name}: columns: '{column}' of the sql is not declared"
+        f"{name}: columns: '{column}' of {BUILD_FRESHNESS_VIEW} is not declared"
         for column in returned
         if column not in declared
     ]
@@ -176,9 +173,13 @@ def check_bundle(bundle: Bundle, marts: dict[str, MartModel]) -> list[str]:
         table = dataset["table_name"]
         mart = marts.get(table)
         if dataset.get("sql"):
-            if table in marts:
-                problems.append(f"{name}: table_name: '{table}' is a mart: use the table itself")
-            problems += _check_virtual_dataset(name, dataset)
+            # Superset parses and rewrites a SQL dataset's text on every chart query.
+            problems.append(
+                f"{name}: sql: a SQL dataset is not served: read a mart, or"
+                f" {BUILD_INFO_SCHEMA}.{BUILD_FRESHNESS_VIEW} for the build's freshness"
+            )
+        elif (dataset.get("schema"), table) == (BUILD_INFO_SCHEMA, BUILD_FRESHNESS_VIEW):
+            problems += _check_freshness_dataset(name, dataset)
         elif dataset.get("schema") != "marts" or mart is None:
             problems.append(f"{name}: table_name: '{table}' is not a model of the marts schema")
             mart_columns: set[str] = set()
@@ -598,13 +599,13 @@ def presentation_problems(bundle: Bundle, marts: dict[str, MartModel]) -> list[s
 def dashboard_marts(bundle: Bundle) -> dict[str, tuple[dict[str, Any], list[str]]]:
     """For each dashboard (by slug): its content and the marts its charts and filters read.
 
-    A virtual dataset reads the served build_info, which publishing always writes and
+    The freshness strip reads main.build_freshness, which publishing always writes and
     no dbt model is: it is not an exposure's dependency.
     """
     datasets = {
         uuid: c["table_name"]
         for uuid, (_, c) in bundle.by_uuid("datasets").items()
-        if not c.get("sql")
+        if c.get("schema") == "marts"
     }
     charts = {
         uuid: str(c["dataset_uuid"])

@@ -21,7 +21,8 @@ from access_analytics.superset import settings
 
 ROLES_FILE = settings.REPO_ROOT / "security" / "roles.yml"
 WAREHOUSE_DATABASE = "Access warehouse"
-PUBLIC_SCHEMA = "marts"
+# Datasets read the marts, or (the freshness strip) the view main.build_freshness.
+DATASET_SCHEMAS = ("marts", "main")
 REGION_COLUMN = "region"
 # RLS rules this file owns carry this description; others are left alone.
 MANAGED = "managed by security/roles.yml"
@@ -124,7 +125,7 @@ def _datasets(names: set[str]) -> dict[str, Any]:
         db.session.query(SqlaTable)
         .join(Database, SqlaTable.database_id == Database.id)
         .filter(Database.database_name == WAREHOUSE_DATABASE)
-        .filter(SqlaTable.schema == PUBLIC_SCHEMA)
+        .filter(SqlaTable.schema.in_(DATASET_SCHEMAS))
         .filter(SqlaTable.table_name.in_(sorted(names)))
         .all()
     )
