@@ -9,13 +9,14 @@ within baselines.FLOAT_RTOL / FLOAT_ATOL. The check itself must see a difference
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 
 import duckdb
 import numpy as np
 import pytest
 
 from access_analytics.bench import baselines
-from access_analytics.dbt_runner import run_dbt
+from access_analytics.dbt_runner import DEFAULT_MEMORY_LIMIT, duckdb_memory_limit, run_dbt
 
 
 @pytest.fixture(scope="module")
@@ -96,9 +97,15 @@ def test_bench_smoke_measures_each_step_in_its_own_process(tmp_path):
             b"\x89PNG"
         )
         assert f"(docs/benchmarks/bench-{plot}.png)" in summary
-    slowest = report["steps"]["build_incremental"]["runs"][0]["detail"]["slowest_models"]
+    detail = report["steps"]["build_incremental"]["runs"][0]["detail"]
+    slowest = detail["slowest_models"]
     assert len(slowest) == 8 and all(seconds >= 0 for _, seconds in slowest)
     assert f"`{slowest[0][0]}` " in summary
+    # the models that ran while memory was highest, from samples taken as they ran
+    by_memory = detail["peak_memory_models"]
+    peaks = [mb for _, mb in by_memory]
+    assert len(peaks) == 5 and min(peaks) > 20 and peaks == sorted(peaks, reverse=True)
+    assert max(peaks) <= report["steps"]["build_incremental"]["max_peak_rss_mb"] + 1
     measured = report["steps"]
     assert set(measured) == set(steps)
     assert 5_000 < report["scale"]["raw_events"] < 20_000
@@ -174,6 +181,13 @@ def test_dbt_runs_duckdb_under_the_configured_memory_limit_and_spill_directory(
     default = settings()
     assert default["memory_limit"] == "5.5 GiB"
     assert default["temp_directory"] == str(tmp_path / "warehouse.duckdb") + ".tmp"
+    # The floor baseline runs under the same limit, by the same variable and default.
+    assert duckdb_memory_limit() == DEFAULT_MEMORY_LIMIT
+    with baselines.floor_connection() as con:
+        assert con.execute(query).fetchone()[0] == default["memory_limit"]
+    monkeypatch.setenv("ACCESS_DUCKDB_MEMORY_LIMIT", "1GB")
+    with baselines.floor_connection(spill) as con:
+        assert con.execute(query).fetchone() == (limited["memory_limit"], str(spill))
 
 
 def test_a_step_past_its_memory_cap_is_stopped_and_says_so():
@@ -312,3 +326,30 @@ def test_growth_from_one_size_to_the_next_is_held_against_the_data_growth():
     assert "| 1,000,000 to 10,000,000 | 10.0x | 5.0x | at most 12.0x | yes |" in lines
     assert "| 10,000,000 to 100,000,000 | 10.0x | 13.0x | at most 12.0x | **no** |" in lines
     assert growth_section([report(1_000_000, 20.0)]) == []
+
+
+def test_a_memory_peak_counts_for_every_model_running_then(tmp_path):
+    """dbt's start and end of each model pick the samples taken while it ran; two models
+    running at once share a peak, a model before or after it does not."""
+    from access_analytics.bench.report import _peak_memory_models
+    from access_analytics.bench.run import peak_memory_models
+
+    def result(name: str, start: int, end: int) -> dict:
+        def at(second: int) -> str:
+            return f"2026-11-29T10:00:{second:02d}.000000Z"
+
+        timing = [{"name": "execute", "started_at": at(start), "completed_at": at(end)}]
+        return {"unique_id": f"model.access_analytics.{name}", "timing": timing}
+
+    run_results = tmp_path / "run_results.json"
+    results = [result("base", 0, 10), result("left", 10, 20), result("right", 12, 18)]
+    results.append({"unique_id": "test.access_analytics.not_null", "timing": []})
+    run_results.write_text(json.dumps({"results": results}))
+    epoch = datetime(2026, 11, 29, 10, 0, tzinfo=UTC).timestamp()
+    mb = 2**20
+    samples = [(epoch + 5, 800 * mb), (epoch + 11, 900 * mb), (epoch + 15, 3000 * mb)]
+    samples.append((epoch + 19, 1000 * mb))
+    models = peak_memory_models(run_results, samples)
+    assert models == [["left", 3000], ["right", 3000], ["base", 800]]
+    report = {"steps": {"build_models": {"runs": [{"detail": {"peak_memory_models": models}}]}}}
+    assert "`left` 3,000 MB, `right` 3,000 MB, `base` 800 MB." in _peak_memory_models(report)[-1]

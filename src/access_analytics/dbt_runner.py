@@ -27,6 +27,17 @@ def project_commit() -> str:
     return result.stdout.strip() if result.returncode == 0 else "unknown"
 
 
+# The build's DuckDB memory limit: profiles.yml reads the same variable with the same
+# default (a test holds the two together); the bench gives its floor the same limit.
+MEMORY_LIMIT_ENV = "ACCESS_DUCKDB_MEMORY_LIMIT"
+DEFAULT_MEMORY_LIMIT = "6GB"
+
+
+def duckdb_memory_limit() -> str:
+    """The memory limit the build's DuckDB runs with (ACCESS_DUCKDB_MEMORY_LIMIT)."""
+    return os.environ.get(MEMORY_LIMIT_ENV) or DEFAULT_MEMORY_LIMIT
+
+
 def dbt_env(
     lake: Path | None = None,
     warehouse: Path | None = None,

@@ -37,6 +37,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from access_analytics.dbt_runner import duckdb_memory_limit
 from access_analytics.paths import PROJECT_ROOT
 
 THRESHOLDS_CSV = PROJECT_ROOT / "seeds" / "metric_thresholds.csv"
@@ -585,18 +586,29 @@ def floor_sql(lake: Path, thresholds: Mapping[str, float] | None = None) -> str:
     return template.substitute({**values, "lake": lake_text})
 
 
+def floor_connection(spill_dir: Path | None = None) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB under the build's memory limit, spilling to `spill_dir` past
+    it: the floor and the build it is compared with get the same memory."""
+    config = {"memory_limit": duckdb_memory_limit()}
+    if spill_dir is not None:
+        config["temp_directory"] = str(spill_dir)
+    return duckdb.connect(config=config)
+
+
 def floor_marts(
     lake: Path,
     thresholds: Mapping[str, float] | None = None,
     connection: duckdb.DuckDBPyConnection | None = None,
+    spill_dir: Path | None = None,
 ) -> dict[str, pd.DataFrame]:
     """The floor: the three fleet daily marts from one DuckDB statement over the lake's Parquet.
 
     The statement returns the three marts stacked (`union all by name`, a `mart` column
-    saying which); each is split off with its own columns.
+    saying which); each is split off with its own columns. Without `connection` it runs
+    on a `floor_connection(spill_dir)`.
     """
     own = connection is None
-    con = connection or duckdb.connect()
+    con = connection or floor_connection(spill_dir)
     try:
         stacked = con.execute(floor_sql(lake, thresholds)).df()
     finally:

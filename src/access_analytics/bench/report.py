@@ -107,6 +107,20 @@ def _slowest_models(report: dict) -> list[str]:
     return lines
 
 
+def _peak_memory_models(report: dict) -> list[str]:
+    """Which models ran when the full build's memory was highest (its last measured run)."""
+    step = report["steps"].get("build_models")
+    models = step["runs"][-1]["detail"].get("peak_memory_models") if step else None
+    if not models:
+        return []
+    listed = ", ".join(f"`{name}` {mb:,} MB" for name, mb in models)
+    return [
+        "",
+        "Highest memory of the process tree while a model ran (models only, last run; dbt"
+        f" runs two models at once, so a peak counts for both): {listed}.",
+    ]
+
+
 def scale_section(report: dict) -> str:
     scale, versions, machine = report["scale"], report["versions"], report["machine"]
     title = f"## {scale['raw_events']:,} raw access events"
@@ -140,6 +154,7 @@ def scale_section(report: dict) -> str:
         lines += ["", f"Not run at this scale (`--step` chose the others): {', '.join(skipped)}."]
     lines += _chart_timings(report)
     lines += _slowest_models(report)
+    lines += _peak_memory_models(report)
     targets = _targets(report)
     if targets:
         lines += ["", "| target | this run | met |", "|---|---:|---|"]

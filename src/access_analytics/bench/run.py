@@ -34,6 +34,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
+from typing import Any
 
 import psutil
 
@@ -77,6 +78,7 @@ class TreePeakRss:
         self.cap = cap
         self.capped = False
         self.peak = 0
+        self.samples: list[tuple[float, int]] = []  # (epoch seconds, summed RSS bytes)
         self._before: set[int] = set()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._sample, daemon=True)
@@ -90,6 +92,7 @@ class TreePeakRss:
                 with contextlib.suppress(psutil.Error):  # ended between listing and reading
                     total += child.memory_info().rss
             self.peak = max(self.peak, total)
+            self.samples.append((time.time(), total))
             if self.cap is not None and total > self.cap and not self.capped:
                 self.capped = True
                 for child in children:
@@ -151,10 +154,15 @@ class StepResult:
 
 
 def measure(
-    action: Callable[[], dict[str, object] | None], memory_cap_mb: float | None = None
+    action: Callable[[], dict[str, object] | None],
+    memory_cap_mb: float | None = None,
+    run_results: Path | None = None,
 ) -> StepRun:
     """Run `action` (which starts child processes) with the tree's peak RSS sampled; past
-    `memory_cap_mb` the processes are killed and the run says it ran out of memory."""
+    `memory_cap_mb` the processes are killed and the run says it ran out of memory.
+
+    With `run_results` (the dbt run_results.json the action writes), the run also records
+    its slowest models and the models that ran while memory was highest."""
     cap = None if memory_cap_mb is None else int(memory_cap_mb * 2**20)
     with TreePeakRss(cap=cap) as sampler:
         started = time.perf_counter()
@@ -165,20 +173,48 @@ def measure(
                 raise
             detail = {"out_of_memory": True}
         wall = time.perf_counter() - started
+    if run_results is not None:
+        detail["slowest_models"] = slowest_models(run_results)
+        detail["peak_memory_models"] = peak_memory_models(run_results, sampler.samples)
     seconds = detail.pop("seconds", None)
     return StepRun(wall, sampler.peak / 2**20, seconds, detail)
+
+
+def _model_results(run_results: Path) -> list[dict[str, Any]]:
+    results = json.loads(run_results.read_text())["results"]
+    return [result for result in results if result["unique_id"].startswith("model.")]
 
 
 def slowest_models(run_results: Path, count: int = 8) -> list[list[object]]:
     """[model, seconds] of the run's slowest models, from dbt's run_results.json: where a
     build's time goes, recorded with every measured run."""
-    results = json.loads(run_results.read_text())["results"]
     timed = sorted(
         (result["execution_time"], result["unique_id"].split(".")[-1])
-        for result in results
-        if result["unique_id"].startswith("model.")
+        for result in _model_results(run_results)
     )
     return [[name, round(seconds, 2)] for seconds, name in reversed(timed[-count:])]
+
+
+def peak_memory_models(
+    run_results: Path, samples: Sequence[tuple[float, int]], count: int = 5
+) -> list[list[object]]:
+    """[model, MB] of the models with the highest memory sampled while they executed
+    (dbt's own start and end of each model). dbt runs two models at once, so a sample
+    counts for every model running then: where the peak was, not whose it was."""
+    peaks = []
+    for result in _model_results(run_results):
+        execute = [t for t in result["timing"] if t["name"] == "execute"]
+        if not execute or not execute[0].get("started_at"):
+            continue
+        start, end = (
+            datetime.fromisoformat(execute[0][key].replace("Z", "+00:00")).timestamp()
+            for key in ("started_at", "completed_at")
+        )
+        during = [rss for at, rss in samples if start <= at <= end]
+        if during:
+            peaks.append((max(during), result["unique_id"].split(".")[-1]))
+    peaks.sort(key=lambda peak: (-peak[0], peak[1]))  # highest first, ties by name
+    return [[name, round(rss / 2**20)] for rss, name in peaks[:count]]
 
 
 def _step(args: Sequence[str]) -> dict[str, object]:
@@ -278,6 +314,7 @@ def run_bench(
         action: Callable[[], dict[str, object] | None],
         before_each: Callable[[], None] | None = None,
         memory_cap_mb: float | None = None,
+        run_results: Path | None = None,
     ) -> None:
         if name not in steps:
             return
@@ -285,7 +322,7 @@ def run_bench(
         for index in range(runs):
             if before_each is not None:
                 before_each()  # not measured
-            measured.append(measure(action, memory_cap_mb))
+            measured.append(measure(action, memory_cap_mb, run_results))
             stopped = measured[-1].detail.get("out_of_memory")
             say(
                 f"{name} run {index + 1}/{runs}: {measured[-1].wall_s:.2f} s, "
@@ -311,16 +348,16 @@ def run_bench(
         parquet_mb=round(sum(p.stat().st_size for p in lake.rglob("*.parquet")) / 2**20, 1),
     )
 
-    def dbt_build(args: list[str]) -> Callable[[], dict[str, object]]:
-        def action() -> dict[str, object]:
+    def dbt_build(args: list[str]) -> Callable[[], None]:
+        def action() -> None:
             _fresh(warehouse)
             run_dbt(args, lake=lake, warehouse=warehouse, target_path=target)
-            return {"slowest_models": slowest_models(target / "run_results.json")}
 
         return action
 
-    repeat("build_models", dbt_build(MODELS_ONLY))
-    repeat("build_with_tests", dbt_build(WITH_TESTS))
+    run_results = target / "run_results.json"
+    repeat("build_models", dbt_build(MODELS_ONLY), run_results=run_results)
+    repeat("build_with_tests", dbt_build(WITH_TESTS), run_results=run_results)
 
     if "charts" in steps:
         from access_analytics.bench.charts import ROUNDS, chart_timings
@@ -347,25 +384,24 @@ def run_bench(
             newest.restore()
         report["scale"]["incremental_day"] = newest.day
 
-        def add_one_day() -> dict[str, object]:
+        def add_one_day() -> None:
             run_dbt(MODELS_ONLY, lake=lake, warehouse=incremental, target_path=target)
-            return {"slowest_models": slowest_models(target / "run_results.json")}
 
         def fresh_copy() -> None:
             _fresh(incremental)
             shutil.copyfile(day_before, incremental)
 
-        repeat("build_incremental", add_one_day, before_each=fresh_copy)
+        repeat("build_incremental", add_one_day, before_each=fresh_copy, run_results=run_results)
 
     equality: dict[str, object] = {}
+    pandas_cap_mb = psutil.virtual_memory().total / 2**20 * PANDAS_MEMORY_SHARE
     for name in ("pandas", "floor"):
         out = workdir / f"baseline_{name}"
         shutil.rmtree(out, ignore_errors=True)
-        cap = psutil.virtual_memory().total / 2**20 * PANDAS_MEMORY_SHARE
         repeat(
             name,
             lambda name=name, out=out: _step([name, str(lake), str(out)]),
-            memory_cap_mb=cap if name == "pandas" else None,
+            memory_cap_mb=pandas_cap_mb if name == "pandas" else None,
         )
         built = "build_models" in results or "build_with_tests" in results
         if name in results and built and not results[name].out_of_memory:
