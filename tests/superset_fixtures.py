@@ -17,13 +17,8 @@ import pytest
 from access_analytics.superset import settings
 from access_analytics.superset.client import SupersetClient
 from access_analytics.superset.operations import import_dashboards
-from access_analytics.superset.security import (
-    apply_step,
-    run_in_app,
-    set_admin_password,
-    user_step,
-)
-from access_analytics.superset.server import SupersetServer, free_port, init_metadata
+from access_analytics.superset.security import apply_step, run_in_app, user_step
+from access_analytics.superset.server import private_superset
 from access_analytics.warehouse import publish
 
 ADMIN = ("admin", "test-" + secrets.token_hex(12))
@@ -67,14 +62,7 @@ def superset_warehouse(built_warehouse, tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def superset_live(superset_warehouse: Path, tmp_path_factory) -> Iterator[LiveSuperset]:
     workdir = tmp_path_factory.mktemp("superset")
-    env = settings.superset_env(workdir, secret_key=secrets.token_urlsafe(48))
-    # A temporary metadata DB, never the developer's var/superset.
-    env["SUPERSET_DATABASE_URI"] = f"sqlite:///{workdir / 'superset.db'}"
-    init_metadata(env)
-    set_admin_password(env, ADMIN[1])
-    server = SupersetServer(env=env, port=free_port(), log_path=workdir / "superset.log")
-    server.start()
-    try:
+    with private_superset(workdir, ADMIN[1]) as server:
         live = LiveSuperset(
             server.url, *ADMIN, superset_warehouse, workdir, server.env, secrets.token_urlsafe(16)
         )
@@ -83,5 +71,3 @@ def superset_live(superset_warehouse: Path, tmp_path_factory) -> Iterator[LiveSu
         steps += [user_step(user, live.user_password, role) for user, role in USERS.items()]
         run_in_app(server.env, steps)
         yield live
-    finally:
-        server.stop()

@@ -41,20 +41,6 @@ def running(pid: int) -> bool:
     return state not in {"Z", "X"}
 
 
-def group_members(pgid: int) -> list[int]:
-    """Every live process of a process group (gunicorn, its workers, redis-server)."""
-    members = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                fields = (entry / "stat").read_text().rsplit(") ", 1)[1].split()
-            except OSError:
-                continue
-            if int(fields[2]) == pgid and fields[0] not in {"Z", "X"}:
-                members.append(int(entry.name))
-    return members
-
-
 def accepts(port: int) -> bool:
     with socket.socket() as sock:
         sock.settimeout(1)
@@ -190,7 +176,7 @@ def test_serve_replaces_its_orphan_and_clean_stops_it(superset_live, tmp_path):
     first.start()
     try:
         assert first.redis is not None, "needs redis-server (installed by .ci/run)"
-        old = group_members(first.group)
+        old = local_servers.group_members(first.group)
         assert len(old) >= 3  # redis-server, gunicorn, its worker
         shutil.rmtree(var)  # what `make clean` used to do: the pid file goes, Superset stays
         lines: list[str] = []
@@ -203,11 +189,11 @@ def test_serve_replaces_its_orphan_and_clean_stops_it(superset_live, tmp_path):
         assert not [pid for pid in old if running(pid)]
         assert requests.get(f"{second.url}/health", timeout=5).status_code == 200
 
-        new = group_members(second.group)
+        new = local_servers.group_members(second.group)
         stopped = local_servers.stop_servers_in([var], log=lines.append)
         assert sorted(process.pid for process in stopped) == sorted(new)
         assert lines[-1] == f"stopped Superset (pids {', '.join(map(str, sorted(new)))})"
-        assert not group_members(second.group) and not accepts(port)
+        assert not local_servers.group_members(second.group) and not accepts(port)
     finally:
         first.stop()
         if second is not None:
@@ -227,7 +213,7 @@ def test_stop_by_group_also_ends_the_members_it_was_not_given(tmp_path):
     def start_group() -> tuple[subprocess.Popen[bytes], list[int]]:
         leader = subprocess.Popen([sys.executable, "-c", leader_code], start_new_session=True)
         for _ in range(100):
-            members = [pid for pid in group_members(leader.pid) if pid != leader.pid]
+            members = [pid for pid in local_servers.group_members(leader.pid) if pid != leader.pid]
             if members:
                 return leader, members
             subprocess.run(["sleep", "0.05"], check=True)
@@ -238,7 +224,7 @@ def test_stop_by_group_also_ends_the_members_it_was_not_given(tmp_path):
     local_servers.stop([process], timeout_s=5, groups=True)
     assert not running(leader.pid)
     assert not running(task)
-    assert group_members(leader.pid) == []
+    assert local_servers.group_members(leader.pid) == []
 
     leader, (task,) = start_group()
     try:

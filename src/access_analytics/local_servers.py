@@ -268,7 +268,7 @@ def _alive(pid: int) -> bool:
     return _pgid(pid) is not None
 
 
-def _group_members(pgid: int) -> list[int]:
+def group_members(pgid: int) -> list[int]:
     """The live processes (not zombies) of a process group."""
     members = []
     for pid in _pids():
@@ -310,7 +310,7 @@ def stop(processes: Iterable[Process], timeout_s: float = 30.0, groups: bool = F
         signal_all(signal.SIGKILL)
 
     def survivors() -> list[int]:
-        members = [member for group in targets for member in _group_members(group)]
+        members = [member for group in targets for member in group_members(group)]
         return [pid for pid in pids if _alive(pid)] + (members if groups else [])
 
     # A killed process lingers until the kernel has torn it down.

@@ -25,28 +25,17 @@ def chart_timings(
     from access_analytics.superset import settings
     from access_analytics.superset.client import SupersetClient
     from access_analytics.superset.operations import benchmark, import_dashboards
-    from access_analytics.superset.security import ADMIN_USER, set_admin_password
-    from access_analytics.superset.server import SupersetServer, free_port, init_metadata
+    from access_analytics.superset.security import ADMIN_USER
+    from access_analytics.superset.server import private_superset
     from access_analytics.warehouse import publish
 
     shutil.rmtree(workdir, ignore_errors=True)
     serving = publish(build, workdir / "serving" / "warehouse.duckdb", manifest)
-    home = workdir / "superset"
-    env = settings.superset_env(home, secret_key=secrets.token_urlsafe(48))
-    env["SUPERSET_DATABASE_URI"] = f"sqlite:///{home / 'superset.db'}"
     password = secrets.token_urlsafe(16)
-    init_metadata(env)
-    set_admin_password(env, password)
-    server = SupersetServer(
-        env=env, port=free_port(), log_path=home / "superset.log", say=lambda _: None
-    )
-    server.start()
-    try:
+    with private_superset(workdir / "superset", password, say=lambda _: None) as server:
         client = SupersetClient(server.url, ADMIN_USER, password)
         bundle = import_dashboards(client, settings.DASHBOARDS_DIR, settings.warehouse_uri(serving))
         timings = benchmark(client, bundle, rounds)
-    finally:
-        server.stop()
     return {
         **timings,
         "rounds": rounds,

@@ -10,8 +10,8 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable
-from contextlib import AbstractContextManager, nullcontext
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -234,6 +234,27 @@ class SupersetServer:
             except subprocess.TimeoutExpired:
                 os.killpg(self.group, signal.SIGKILL)
                 process.wait()
+
+
+@contextmanager
+def private_superset(
+    workdir: Path, admin_password: str, say: Callable[[str], object] = print
+) -> Iterator[SupersetServer]:
+    """A throwaway Superset for a test session or a benchmark, all of it under `workdir`:
+    its own metadata DB (never var/superset's), secret key and free port, with the
+    admin's password set. Stopped when the block ends, also on failure."""
+    from access_analytics.superset.security import set_admin_password
+
+    env = settings.superset_env(workdir, secret_key=secrets.token_urlsafe(48))
+    env["SUPERSET_DATABASE_URI"] = f"sqlite:///{workdir / 'superset.db'}"
+    init_metadata(env)
+    set_admin_password(env, admin_password)
+    server = SupersetServer(env=env, port=free_port(), log_path=workdir / "superset.log", say=say)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
 
 
 def pid_file() -> Path:
