@@ -123,8 +123,8 @@ def test_the_import_switches_the_one_connection_to_trino(both_engines):
     assert [row["backend"] for row in databases] == ["trino"]
 
 
-# The freshness strip reads the build_info that publishing writes into the served DuckDB
-# file; a Trino deployment has no publish step, hence no build_info (a known gap).
+# The freshness strip reads main.build_freshness, which publishing writes into the served
+# DuckDB file; a Trino deployment has no publish step, hence no such view (a known gap).
 FRESHNESS_STRIP = "Data freshness and build"
 
 
