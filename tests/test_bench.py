@@ -84,6 +84,8 @@ def test_bench_smoke_measures_each_step_in_its_own_process(tmp_path):
     summary = write_markdown(tmp_path, tmp_path / "BENCHMARKS.md").read_text()
     assert f"## {report['scale']['raw_events']:,} raw access events" in summary
     assert "`make bench BENCH_EVENTS=10000 BENCH_RUNS=1`" in summary
+    assert report["duckdb_memory_limit"] == duckdb_memory_limit()
+    assert f", DuckDB memory limit {duckdb_memory_limit()}. Command:" in summary
     for label in ("generator", "adding one ingest day", "pandas notebook", "DuckDB statement"):
         assert label in summary, label
     assert summary.count("| equal to the marts |") == 0  # no full build to compare with

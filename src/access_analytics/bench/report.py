@@ -124,6 +124,8 @@ def _peak_memory_models(report: dict) -> list[str]:
 def scale_section(report: dict) -> str:
     scale, versions, machine = report["scale"], report["versions"], report["machine"]
     title = f"## {scale['raw_events']:,} raw access events"
+    limit = report.get("duckdb_memory_limit")  # older reports do not say
+    limit = f", DuckDB memory limit {limit}" if limit else ""
     lines = [
         title,
         "",
@@ -133,7 +135,7 @@ def scale_section(report: dict) -> str:
         f" {report['runs']} run(s) per step, on {machine['logical_cpus']} CPUs and"
         f" {machine['memory_gb']} GB ({machine['platform']}; load average"
         f" {', '.join(map(str, machine['load_average_at_start']))} at the start), project"
-        f" commit {versions['project_commit'][:12]}. Command: `make bench"
+        f" commit {versions['project_commit'][:12]}{limit}. Command: `make bench"
         f" BENCH_EVENTS={scale['requested_events']} BENCH_RUNS={report['runs']}`.",
         "",
         "| step | median wall time | peak memory (process tree) | check |",
@@ -182,7 +184,8 @@ def markdown(reports: list[dict], plots: Iterable[str] = (), demo: dict | None =
         "one run, so they hold even when the machine was busy. The two baselines compute the",
         "three fleet daily marts (unlock, walk-away, fob battery) straight from the Parquet",
         "files and are compared with the marts the build wrote: a baseline whose numbers",
-        "differ is void.",
+        "differ is void. The floor's DuckDB gets the build's memory limit",
+        "(`ACCESS_DUCKDB_MEMORY_LIMIT`, default 6GB), so both spill past the same size.",
         "",
         f"Versions: {pinned}.",
     ]

@@ -40,7 +40,7 @@ import psutil
 
 from access_analytics.bench import STEPS
 from access_analytics.build import duckdb_files
-from access_analytics.dbt_runner import project_commit, run_dbt
+from access_analytics.dbt_runner import duckdb_memory_limit, project_commit, run_dbt
 
 # Raw access_events rows (duplicates, late and invalid rows included) per vehicle and
 # simulated day of the default generator: 137,355 / (60 x 45) on the test fleet, 12.1 M /
@@ -304,6 +304,7 @@ def run_bench(
         "machine": _machine(),
         "versions": _versions(),
         "scale": {"requested_events": events, "vehicles": vehicles, "days": days, "seed": seed},
+        "duckdb_memory_limit": duckdb_memory_limit(),  # the build's, and the floor's
         "runs": runs,
         "steps": {},
     }
