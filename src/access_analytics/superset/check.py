@@ -24,6 +24,7 @@ from access_analytics.warehouse import (
     BUILD_FRESHNESS_VIEW,
     BUILD_INFO_COLUMNS,
     BUILD_INFO_SCHEMA,
+    PUBLIC_SCHEMA,
     create_build_freshness,
 )
 
@@ -95,7 +96,7 @@ def load_marts(manifest_path: Path) -> dict[str, MartModel]:
     manifest = json.loads(manifest_path.read_text())
     marts: dict[str, MartModel] = {}
     for node in manifest["nodes"].values():
-        if node["resource_type"] != "model" or node.get("schema") != "marts":
+        if node["resource_type"] != "model" or node.get("schema") != PUBLIC_SCHEMA:
             continue
         name = node.get("alias") or node["name"]
         columns = {c: v.get("description", "") for c, v in node.get("columns", {}).items()}
@@ -180,7 +181,7 @@ def check_bundle(bundle: Bundle, marts: dict[str, MartModel]) -> list[str]:
             )
         elif (dataset.get("schema"), table) == (BUILD_INFO_SCHEMA, BUILD_FRESHNESS_VIEW):
             problems += _check_freshness_dataset(name, dataset)
-        elif dataset.get("schema") != "marts" or mart is None:
+        elif dataset.get("schema") != PUBLIC_SCHEMA or mart is None:
             problems.append(f"{name}: table_name: '{table}' is not a model of the marts schema")
             mart_columns: set[str] = set()
         else:
@@ -605,7 +606,7 @@ def dashboard_marts(bundle: Bundle) -> dict[str, tuple[dict[str, Any], list[str]
     datasets = {
         uuid: c["table_name"]
         for uuid, (_, c) in bundle.by_uuid("datasets").items()
-        if c.get("schema") == "marts"
+        if c.get("schema") == PUBLIC_SCHEMA
     }
     charts = {
         uuid: str(c["dataset_uuid"])

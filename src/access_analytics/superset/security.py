@@ -18,11 +18,12 @@ from typing import Any
 import yaml
 
 from access_analytics.superset import settings
+from access_analytics.warehouse import BUILD_INFO_SCHEMA, PUBLIC_SCHEMA
 
 ROLES_FILE = settings.REPO_ROOT / "security" / "roles.yml"
 WAREHOUSE_DATABASE = "Access warehouse"
 # Datasets read the marts, or (the freshness strip) the view main.build_freshness.
-DATASET_SCHEMAS = ("marts", "main")
+DATASET_SCHEMAS = (PUBLIC_SCHEMA, BUILD_INFO_SCHEMA)
 REGION_COLUMN = "region"
 # RLS rules this file owns carry this description; others are left alone.
 MANAGED = "managed by security/roles.yml"
