@@ -115,6 +115,28 @@ def plant_late_sessions(lake: Path) -> None:
         )
 
 
+REPEATED_EVENT = "b" * 32
+
+
+def plant_repeated_upload(lake: Path) -> None:
+    """One event uploaded twice: on day 1, and again on day 14 (the third delivery), long
+    after the first copy's partition left the incremental runs' re-read window."""
+    sample = sorted((lake / "raw" / "access_events").glob("*/*.parquet"))[0]
+    schema = pq.read_schema(sample)
+    for copy, received_at in (("first", at(1, "09:00:05")), ("again", at(14, "06:00:00"))):
+        plant_event(
+            lake,
+            schema,
+            f"planted-repeated-{copy}.parquet",
+            event_id=REPEATED_EVENT,
+            vin=PLANTED_VIN,
+            event_at=at(1, "09:00:00"),
+            received_at=received_at,
+            event_type="door_locked",
+            lock_source="app",
+        )
+
+
 PLANTED_VIN = "PLANTED0000000001"  # a vehicle of its own, outside the registry
 PLANTED_TAP = "c" * 32
 
@@ -203,6 +225,7 @@ def builds(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     generate_lake(full_lake, vehicles=30, days=DAYS, start_date=START, seed=5)
     plant_late_sessions(full_lake)
     plant_late_lock_state(full_lake)
+    plant_repeated_upload(full_lake)
 
     # the reference: one full build of the whole lake
     full = root / "full.duckdb"
@@ -255,9 +278,37 @@ def test_the_deliveries_hold_late_rows_for_days_already_built(builds) -> None:
 
 
 def test_incremental_marts_equal_a_full_refresh_row_for_row(builds) -> None:
-    diff = differences(builds["incremental"], builds["full"], ("marts", "restricted"))
-    assert len(diff) >= 19
+    diff = differences(builds["incremental"], builds["full"], ("staging", "marts", "restricted"))
+    assert len(diff) >= 25
+    assert "staging.base_raw__access_events_later_copies" in diff
     assert {name: d for name, d in diff.items() if d != (0, 0)} == {}
+
+
+def test_a_copy_uploaded_again_after_the_re_read_window_is_a_duplicate(builds) -> None:
+    """The day-1 copy stays the kept one; the day-14 copy, ranked by a run that no longer
+    re-reads day 1, is a later copy, as in the full build."""
+    for build in ("incremental", "full"):
+        with duckdb.connect(str(builds[build]), read_only=True) as db:
+            kept = db.sql(
+                "select source_file from staging.stg_raw__access_events"
+                f" where event_id = '{REPEATED_EVENT}'"
+            ).fetchall()
+            dropped = db.sql(
+                "select source_file from staging.stg_raw__access_events_duplicates"
+                f" where event_id = '{REPEATED_EVENT}'"
+            ).fetchall()
+        assert kept == [
+            (
+                f"raw/access_events/ingest_date={at(1, '09:00:05').date()}"
+                "/planted-repeated-first.parquet",
+            )
+        ], build
+        assert dropped == [
+            (
+                f"raw/access_events/ingest_date={at(14, '06:00:00').date()}"
+                "/planted-repeated-again.parquet",
+            )
+        ], build
 
 
 def scalar(warehouse: Path, sql: str) -> object:
@@ -298,5 +349,7 @@ def test_incremental_facts_are_not_empty(builds) -> None:
 
 
 def test_a_build_without_new_data_changes_nothing(builds) -> None:
-    diff = differences(builds["before"], builds["incremental"], ("marts", "intermediate"))
+    diff = differences(
+        builds["before"], builds["incremental"], ("staging", "marts", "intermediate")
+    )
     assert {name: d for name, d in diff.items() if d != (0, 0)} == {}

@@ -92,7 +92,8 @@ def test_hook_renders_the_raw_contract_into_the_staging_models():
         REPO,
     ).stdout
     for column in access_events["columns"]:
-        assert re.search(rf"^\s+{column['name']},$", rendered, re.MULTILINE), (column, rendered)
+        pattern = rf"^\s+rows_read\.{column['name']},$"
+        assert re.search(pattern, rendered, re.MULTILINE), (column, rendered)
 
 
 @pytest.fixture

@@ -31,39 +31,17 @@
 
 
 {#-
-    What became of each raw telemetry row of the ingest window: 'quarantined'
-    when it breaks the contract, else 'kept' for the one copy of its id to
-    keep (earliest received_at, then smallest file path, then row order) and
-    'duplicate' for every other copy. An id already kept from an ingest day
-    before the window, by an earlier incremental run, is a duplicate in every
-    copy the window holds. Among valid rows only: validation comes first.
--#}
-{% macro raw_row_status(id_column, cutoff) -%}
-    case
-        when quarantine_reason is not null then 'quarantined'
-        when row_number() over (
-            partition by {{ id_column }}, quarantine_reason is null
-            order by received_at, source_file, source_row_number
-        ) > 1 then 'duplicate'
-        {%- if cutoff is not none %}
-        when {{ id_column }} in (
-            select kept.{{ id_column }}
-            from {{ this }} as kept
-            where kept.row_status = 'kept' and kept.ingest_date < date '{{ cutoff }}'
-        ) then 'duplicate'
-        {%- endif %}
-        else 'kept'
-    end
-{%- endmacro %}
-
-
-{#-
     The body of a base_raw__<table> model: every raw row of a telemetry table
     in the ingest window, read once, typed to the contract, with its source
-    file and row, its quarantine reason and its row_status. `id_column`
-    identifies copies of the same row. Before any row is read, the lake is
-    checked against the contract and every file of the window is decoded
+    file and row and its quarantine reason. `id_column` identifies copies of
+    the same row (see raw_source_row_number). Before any row is read, the lake
+    is checked against the contract and every file of the window is decoded
     (assert_raw_table_matches_contract), so the files checked are the files read.
+
+    Which copy of an id is kept is decided afterwards, by the narrow
+    base_raw__<table>_later_copies model over this one: ranking every copy
+    here, inside the one wide read, made the window carry every column and
+    took longer than reading, validating and writing the rows.
 -#}
 {% macro raw_telemetry_rows(table_name, id_column) -%}
     {%- set cutoff = access_analytics.incremental_ingest_cutoff() -%}
@@ -75,7 +53,7 @@ source as (
     select
         *,
         {{ access_analytics.raw_source_file() }} as source_file,
-        {{ access_analytics.raw_source_row_number() }} as source_row_number
+        {{ access_analytics.raw_source_row_number(id_column) }} as source_row_number
     from {{ source('raw', table_name) }}
     where {{ access_analytics.ingest_window_filter(cutoff, 'cast(ingest_date as date)') }}
 
@@ -97,8 +75,7 @@ final as (
         cast(ingest_date as date) as ingest_date,
         source_file,
         source_row_number,
-        quarantine_reason,
-        {{ access_analytics.raw_row_status(id_column, cutoff) }} as row_status
+        quarantine_reason
     from validated
 
 )
@@ -108,30 +85,155 @@ select * from final
 
 
 {#-
-    The body of a staging model over a base_raw__<table> model: the contract
-    columns, ingest day and source file of the rows with one row_status
-    (kept, duplicate or quarantined); quarantined rows also keep their
-    position in the file and their reason.
+    The valid raw rows of the ingest window that are not the copy of their id
+    to keep, as the base_raw__<table>_later_copies model stores them: among
+    the valid copies of an id (validation comes first) the one kept is the
+    earliest received_at, then the smallest file path, then the earliest row
+    in the file; every other copy is a later copy. An id kept from an ingest
+    day before the window stays kept: its copies in the window are all later
+    copies. Only the copies of ids that occur in the window are ranked, and
+    only those in the window are returned (every copy on a full build).
+
+    The window starts at this model's own newest ingest day minus the
+    lookback. Later copies come from the base model's rows, so that day is
+    never after the base model's cutoff: every partition the base model
+    re-read is ranked again. The base relation is named twice, not through
+    a CTE, so DuckDB does not materialize a copy of every row.
 -#}
-{% macro raw_rows_with_status(table_name, row_status) -%}
+{% macro raw_later_copies(table_name, id_column) -%}
+    {%- set cutoff = access_analytics.incremental_ingest_cutoff() -%}
 with
 
-base as (select * from {{ ref('base_raw__' ~ table_name) }}),
+rows_read as (select * from {{ ref('base_raw__' ~ table_name) }}),
+
+valid_copies as (
+
+    select
+        {{ id_column }},
+        received_at,
+        ingest_date,
+        source_file,
+        source_row_number
+    from rows_read
+    where
+        quarantine_reason is null
+        {%- if cutoff is not none %}
+        and {{ id_column }} in (
+            select window_rows.{{ id_column }}
+            from {{ ref('base_raw__' ~ table_name) }} as window_rows
+            where window_rows.ingest_date >= date '{{ cutoff }}'
+        )
+        {%- endif %}
+
+),
+
+ranked as (
+
+    select
+        *,
+        row_number() over (
+            partition by {{ id_column }}
+            order by
+                {%- if cutoff is not none %}
+                case when ingest_date < date '{{ cutoff }}' then 0 else 1 end,
+                {%- endif %}
+                received_at, source_file, source_row_number
+        ) as copy_rank
+    from valid_copies
+
+),
 
 final as (
 
     select
-        {{ access_analytics.raw_column_list(table_name) }},
+        {{ id_column }},
         ingest_date,
-        source_file
-        {%- if row_status == 'quarantined' %},
-        source_row_number,
-        quarantine_reason
-        {%- endif %}
-    from base
-    where row_status = '{{ row_status }}'
+        source_file,
+        source_row_number
+    from ranked
+    where
+        copy_rank > 1
+        and {{ access_analytics.ingest_window_filter(cutoff) }}
 
 )
 
 select * from final
+{%- endmacro %}
+
+
+{#-
+    Every raw row of a telemetry table with its row_status: quarantined when
+    it breaks the contract, duplicate when it is a later copy of its id (see
+    raw_later_copies), else kept. A select over the base_raw__<table> model
+    joined to its later copies, for the staging models and the data-quality
+    union. A row is identified by its file, its row number and its id.
+-#}
+{% macro raw_rows_classified(table_name, id_column) -%}
+    select
+        rows_read.*,
+        case
+            when rows_read.quarantine_reason is not null then 'quarantined'
+            when later_copies.source_file is not null then 'duplicate'
+            else 'kept'
+        end as row_status
+    from {{ ref('base_raw__' ~ table_name) }} as rows_read
+    left join {{ ref('base_raw__' ~ table_name ~ '_later_copies') }} as later_copies
+        on {{ access_analytics.same_raw_row('rows_read', 'later_copies', id_column) }}
+{%- endmacro %}
+
+
+{#-
+    The body of a staging model over a base_raw__<table> model: the contract
+    columns, ingest day and source file of the rows with one row_status
+    (kept, duplicate or quarantined, as raw_rows_classified tells them
+    apart); quarantined rows also keep their position in the file and their
+    reason. Each status is written as its own join so the engine filters
+    before it joins: kept rows are the valid rows without a later copy,
+    duplicates the rows with one, quarantined rows need no join.
+-#}
+{% macro raw_rows_with_status(table_name, id_column, row_status) -%}
+with
+
+rows_read as (select * from {{ ref('base_raw__' ~ table_name) }}),
+
+{%- if row_status != 'quarantined' %}
+
+later_copies as (select * from {{ ref('base_raw__' ~ table_name ~ '_later_copies') }}),
+{%- endif %}
+
+final as (
+
+    select
+        {%- for column in access_analytics.raw_contract_columns(table_name) %}
+        rows_read.{{ column.name }},
+        {%- endfor %}
+        rows_read.ingest_date,
+        rows_read.source_file
+        {%- if row_status == 'quarantined' %},
+        rows_read.source_row_number,
+        rows_read.quarantine_reason
+        {%- endif %}
+    from rows_read
+    {%- if row_status == 'kept' %}
+    left join later_copies
+        on {{ access_analytics.same_raw_row('rows_read', 'later_copies', id_column) }}
+    where rows_read.quarantine_reason is null and later_copies.source_file is null
+    {%- elif row_status == 'duplicate' %}
+    inner join later_copies
+        on {{ access_analytics.same_raw_row('rows_read', 'later_copies', id_column) }}
+    {%- else %}
+    where rows_read.quarantine_reason is not null
+    {%- endif %}
+
+)
+
+select * from final
+{%- endmacro %}
+
+
+{#- Join condition: `left` and `right` are the same raw row (file, row number and id). -#}
+{% macro same_raw_row(left, right, id_column) -%}
+    {{ left }}.source_file = {{ right }}.source_file
+            and {{ left }}.source_row_number = {{ right }}.source_row_number
+            and {{ left }}.{{ id_column }} = {{ right }}.{{ id_column }}
 {%- endmacro %}

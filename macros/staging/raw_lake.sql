@@ -314,15 +314,22 @@
     "$path"
 {%- endmacro %}
 
-{#- The row's position in its file, where the engine exposes it (a tie-break among identical copies). -#}
-{% macro raw_source_row_number() -%}
-    {{ return(adapter.dispatch('raw_source_row_number', 'access_analytics')()) }}
+{#-
+    A number that tells a raw row from the other copies of its id in the same
+    file: the de-duplication's last tie-break and, with the file and the id,
+    the row's identity. DuckDB gives the row's position in its file. Trino
+    exposes no position, so there the copies of an id within a file are
+    numbered in received_at order (copies tied on received_at in one file
+    are identical rows, so their order does not matter).
+-#}
+{% macro raw_source_row_number(id_column) -%}
+    {{ return(adapter.dispatch('raw_source_row_number', 'access_analytics')(id_column)) }}
 {%- endmacro %}
 
-{% macro duckdb__raw_source_row_number() -%}
+{% macro duckdb__raw_source_row_number(id_column) -%}
     cast(file_row_number as bigint)
 {%- endmacro %}
 
-{% macro trino__raw_source_row_number() -%}
-    cast(null as bigint)
+{% macro trino__raw_source_row_number(id_column) -%}
+    row_number() over (partition by "$path", {{ id_column }} order by received_at)
 {%- endmacro %}

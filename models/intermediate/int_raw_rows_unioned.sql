@@ -7,9 +7,17 @@
 
 with
 
-events as (select * from {{ ref('base_raw__access_events') }}),
+events as (
 
-readings as (select * from {{ ref('base_raw__fob_battery_readings') }}),
+    {{ access_analytics.raw_rows_classified('access_events', 'event_id') }}
+
+),
+
+readings as (
+
+    {{ access_analytics.raw_rows_classified('fob_battery_readings', 'reading_id') }}
+
+),
 
 final as (
 
