@@ -330,6 +330,69 @@ def test_growth_from_one_size_to_the_next_is_held_against_the_data_growth():
     assert growth_section([report(1_000_000, 20.0)]) == []
 
 
+def test_steps_carried_over_from_an_earlier_run_are_named_with_that_run():
+    """A rerun of some steps keeps the other steps of the earlier report on the same lake,
+    and the section says which figures come from which run; other lakes do not mix."""
+    from access_analytics.bench.report import carry_over, scale_section
+
+    def report(commit: str, started_at: str, steps: dict, events: int = 1000) -> dict:
+        return {
+            "started_at": started_at,
+            "machine": {
+                "logical_cpus": 2,
+                "memory_gb": 24,
+                "platform": "linux",
+                "load_average_at_start": [0.1, 0.1, 0.1],
+            },
+            "versions": {"project_commit": commit},
+            "scale": {
+                "raw_events": events,
+                "requested_events": events,
+                "vehicles": 1,
+                "days": 1,
+                "seed": 1,
+                "raw_readings": 1,
+                "parquet_mb": 1.0,
+            },
+            "runs": 1,
+            "steps": {
+                name: {
+                    "median_wall_s": wall,
+                    "max_peak_rss_mb": 100.0,
+                    "runs": [{"detail": {}}],
+                    "events_per_s": 1e6,
+                }
+                for name, wall in steps.items()
+            },
+        }
+
+    older = report("a" * 40, "2026-01-01T10:00:00", {"generate": 3.0, "build_models": 90.0})
+    older["charts"] = {
+        "charts": 2,
+        "rounds": 1,
+        "calls": 2,
+        "p50_ms": 1.0,
+        "p95_ms": 2.0,
+        "slowest": [["A", 2.0]],
+        "serving_mb": 1.0,
+    }
+    newer = report("b" * 40, "2026-01-02T10:00:00", {"build_models": 60.0})
+    merged = carry_over(newer, older)
+    assert merged["steps"]["build_models"]["median_wall_s"] == 60.0
+    assert merged["steps"]["generate"]["median_wall_s"] == 3.0
+    assert merged["charts"] == older["charts"]
+    assert "generate" not in newer["steps"]  # the newer report itself is left as it was
+    section = scale_section(merged)
+    assert (
+        "Carried over from the run of 2026-01-01T10:00:00 (commit aaaaaaaaaaaa), not repeated"
+        " in this one: generator (the lake's Parquet files), chart data queries." in section
+    )
+    assert "commit bbbbbbbbbbbb" in section
+    assert "carried_over" not in carry_over(newer, report("a" * 40, "x", {"build_models": 1.0}))
+    with pytest.raises(ValueError, match="different lakes"):
+        carry_over(newer, report("a" * 40, "x", {"generate": 1.0}, events=2000))
+
+
 def test_a_memory_peak_counts_for_every_model_running_then(tmp_path):
     """dbt's start and end of each model pick the samples taken while it ran; two models
     running at once share a peak, a model before or after it does not."""

@@ -28,6 +28,41 @@ def load_reports(paths: Iterable[Path]) -> list[dict]:
     return sorted(reports, key=lambda report: report["scale"]["raw_events"])
 
 
+def carry_over(newer: dict, older: dict) -> dict:
+    """`newer` with the steps and chart timings only `older` measured (same lake, an
+    earlier commit), noted in `carried_over` so the Markdown says which figures come
+    from which run. For a rerun of the steps a change touched, at a scale where
+    rerunning every step would take an hour."""
+    if newer["scale"]["raw_events"] != older["scale"]["raw_events"]:
+        raise ValueError("reports of different lakes")
+    merged = json.loads(json.dumps(newer))
+    taken = [name for name in older["steps"] if name not in newer["steps"]]
+    for name in taken:
+        merged["steps"][name] = older["steps"][name]
+    if "charts" in older and "charts" not in newer:
+        merged["charts"] = older["charts"]
+        taken.append("charts")
+    if taken:
+        merged["carried_over"] = {
+            "steps": taken,
+            "started_at": older["started_at"],
+            "project_commit": older["versions"]["project_commit"],
+        }
+    return merged
+
+
+def _carried_over(report: dict) -> list[str]:
+    carried = report.get("carried_over")
+    if not carried:
+        return []
+    labels = [STEP_LABELS.get(name, "chart data queries") for name in carried["steps"]]
+    return [
+        "",
+        f"Carried over from the run of {carried['started_at']} (commit"
+        f" {carried['project_commit'][:12]}), not repeated in this one: {', '.join(labels)}.",
+    ]
+
+
 def _targets(report: dict) -> list[tuple[str, str, bool | None]]:
     """(target, measured, met) for what this report can tell; met is None where the
     target does not apply."""
@@ -154,6 +189,7 @@ def scale_section(report: dict) -> str:
         skipped.append("chart data queries")
     if skipped:
         lines += ["", f"Not run at this scale (`--step` chose the others): {', '.join(skipped)}."]
+    lines += _carried_over(report)
     lines += _chart_timings(report)
     lines += _slowest_models(report)
     lines += _peak_memory_models(report)
