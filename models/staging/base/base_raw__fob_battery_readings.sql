@@ -1,14 +1,9 @@
 {{ config(materialized='incremental', unique_key='ingest_date') }}
 
 {#-
-    Every raw fob battery reading of the ingest window, read once: typed to the contract,
-    with its source file and row and the first contract rule it breaks
-    (quarantine_reason); copies share their reading_id. Which copy is kept is ranked
-    next, in base_raw__fob_battery_readings_later_copies. The kept, duplicate and quarantine
-    staging models select from both. Incremental by ingest partition: a run
-    re-reads the partitions from the lookback cutoff on and replaces them. The
-    lake is checked against the raw contract first, and every file of those
-    partitions decoded, one by one.
+    Every raw fob battery reading of the ingest window, read once, typed and
+    validated, with its source file and row (copies share their reading_id): as
+    base_raw__access_events is for access events.
 -#}
 
 {{ access_analytics.raw_telemetry_rows('fob_battery_readings', 'reading_id') }}
