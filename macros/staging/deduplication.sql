@@ -204,9 +204,7 @@ later_copies as (select * from {{ ref('base_raw__' ~ table_name ~ '_later_copies
 final as (
 
     select
-        {%- for column in access_analytics.raw_contract_columns(table_name) %}
-        rows_read.{{ column.name }},
-        {%- endfor %}
+        {{ access_analytics.raw_column_list(table_name, 'rows_read') }},
         rows_read.ingest_date,
         rows_read.source_file
         {%- if row_status == 'quarantined' %},

@@ -39,10 +39,14 @@
     {{ return(node.columns[column_name].meta.get('accepted_values', [])) }}
 {%- endmacro %}
 
-{#- The contract's column names of a raw table, comma separated, for a select list. -#}
-{% macro raw_column_list(table_name) -%}
+{#-
+    The contract's column names of a raw table, comma separated, for a select
+    list; each qualified with `relation_alias` when one is given.
+-#}
+{% macro raw_column_list(table_name, relation_alias=none) -%}
+    {%- set prefix = relation_alias ~ '.' if relation_alias else '' -%}
     {%- for column in access_analytics.raw_contract_columns(table_name) -%}
-        {{ column.name }}{{ ',\n        ' if not loop.last }}
+        {{ prefix }}{{ column.name }}{{ ',\n        ' if not loop.last }}
     {%- endfor -%}
 {%- endmacro %}
 
