@@ -15,6 +15,11 @@
     CUBE has a group per grouping set, so four percentiles of a cube's column
     kept apart hold every value four times over: a quarter of the memory, the
     same numbers. Trino computes each fraction on its own either way.
+
+    The state holds values of the input's type, and the result is the same for
+    an integer and a bigint input: the cubes pass their millisecond durations
+    as 4-byte integers (session windows bound them to minutes), which halves
+    the memory of their 64 groupings' states.
 -#}
 {% macro percentile_cont(expr, fraction, among=none) -%}
     {%- if among is not none and fraction not in among -%}
