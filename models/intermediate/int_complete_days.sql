@@ -12,20 +12,29 @@
     starts part-way through the first days). Daily marts join it on their day;
     a day without a partition of its own is never complete. A table, so the
     marts read it without re-scanning the raw rows; every build recomputes it.
+    The ingest days come from the base models, which hold every raw row read
+    whatever its status: a day needs no row classified to hold raw rows.
 -#}
 
 with
 
-raw_rows as (select * from {{ ref('int_raw_rows_unioned') }}),
+access_event_rows as (select * from {{ ref('base_raw__access_events') }}),
+
+fob_battery_reading_rows as (select * from {{ ref('base_raw__fob_battery_readings') }}),
 
 thresholds as (select * from {{ ref('metric_thresholds') }}),
 
 ingest_days as (
 
     select distinct
-        table_name,
+        'access_events' as table_name,
         ingest_date
-    from raw_rows
+    from access_event_rows
+    union all
+    select distinct
+        'fob_battery_readings' as table_name,
+        ingest_date
+    from fob_battery_reading_rows
 
 ),
 
