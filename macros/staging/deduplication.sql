@@ -33,8 +33,8 @@
 {#-
     The body of a base_raw__<table> model: every raw row of a telemetry table
     in the ingest window, read once, typed to the contract, with its source
-    file and row and its quarantine reason. `id_column` identifies copies of
-    the same row (see raw_source_row_number). Before any row is read, the lake
+    file (and its key) and row and its quarantine reason. `id_column`
+    identifies copies of the same row (see raw_source_row_number). Before any row is read, the lake
     is checked against the contract and every file of the window is decoded
     (assert_raw_table_matches_contract), so the files checked are the files read.
 
@@ -74,6 +74,7 @@ final as (
         {{ access_analytics.typed_raw_columns(table_name) }},
         cast(ingest_date as date) as ingest_date,
         source_file,
+        {{ access_analytics.raw_file_key('source_file') }} as source_file_key,
         source_row_number,
         quarantine_reason
     from validated
@@ -113,6 +114,7 @@ valid_copies as (
         received_at,
         ingest_date,
         source_file,
+        source_file_key,
         source_row_number
     from rows_read
     where
@@ -149,6 +151,7 @@ final as (
         {{ id_column }},
         ingest_date,
         source_file,
+        source_file_key,
         source_row_number
     from ranked
     where
@@ -166,19 +169,19 @@ select * from final
     it breaks the contract, duplicate when it is a later copy of its id (see
     raw_later_copies), else kept. A select over the base_raw__<table> model
     joined to its later copies, for the staging models and the data-quality
-    union. A row is identified by its file, its row number and its id.
+    union. A row is identified as in same_raw_row.
 -#}
-{% macro raw_rows_classified(table_name, id_column) -%}
+{% macro raw_rows_classified(table_name) -%}
     select
         rows_read.*,
         case
             when rows_read.quarantine_reason is not null then 'quarantined'
-            when later_copies.source_file is not null then 'duplicate'
+            when later_copies.source_file_key is not null then 'duplicate'
             else 'kept'
         end as row_status
     from {{ ref('base_raw__' ~ table_name) }} as rows_read
     left join {{ ref('base_raw__' ~ table_name ~ '_later_copies') }} as later_copies
-        on {{ access_analytics.same_raw_row('rows_read', 'later_copies', id_column) }}
+        on {{ access_analytics.same_raw_row('rows_read', 'later_copies') }}
 {%- endmacro %}
 
 
@@ -191,7 +194,7 @@ select * from final
     before it joins: kept rows are the valid rows without a later copy,
     duplicates the rows with one, quarantined rows need no join.
 -#}
-{% macro raw_rows_with_status(table_name, id_column, row_status) -%}
+{% macro raw_rows_with_status(table_name, row_status) -%}
 with
 
 rows_read as (select * from {{ ref('base_raw__' ~ table_name) }}),
@@ -214,11 +217,11 @@ final as (
     from rows_read
     {%- if row_status == 'kept' %}
     left join later_copies
-        on {{ access_analytics.same_raw_row('rows_read', 'later_copies', id_column) }}
-    where rows_read.quarantine_reason is null and later_copies.source_file is null
+        on {{ access_analytics.same_raw_row('rows_read', 'later_copies') }}
+    where rows_read.quarantine_reason is null and later_copies.source_file_key is null
     {%- elif row_status == 'duplicate' %}
     inner join later_copies
-        on {{ access_analytics.same_raw_row('rows_read', 'later_copies', id_column) }}
+        on {{ access_analytics.same_raw_row('rows_read', 'later_copies') }}
     {%- else %}
     where rows_read.quarantine_reason is not null
     {%- endif %}
@@ -229,9 +232,13 @@ select * from final
 {%- endmacro %}
 
 
-{#- Join condition: `left` and `right` are the same raw row (file, row number and id). -#}
-{% macro same_raw_row(left, right, id_column) -%}
-    {{ left }}.source_file = {{ right }}.source_file
+{#-
+    Join condition: `left` and `right` are the same raw row, by its ingest
+    day, file key and row number (see raw_file_key): fixed-width columns,
+    cheap to read and hash on every scan of the staging views.
+-#}
+{% macro same_raw_row(left, right) -%}
+    {{ left }}.ingest_date = {{ right }}.ingest_date
+            and {{ left }}.source_file_key = {{ right }}.source_file_key
             and {{ left }}.source_row_number = {{ right }}.source_row_number
-            and {{ left }}.{{ id_column }} = {{ right }}.{{ id_column }}
 {%- endmacro %}

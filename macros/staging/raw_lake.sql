@@ -315,12 +315,31 @@
 {%- endmacro %}
 
 {#-
-    A number that tells a raw row from the other copies of its id in the same
-    file: the de-duplication's last tie-break and, with the file and the id,
-    the row's identity. DuckDB gives the row's position in its file. Trino
-    exposes no position, so there the copies of an id within a file are
-    numbered in received_at order (copies tied on received_at in one file
-    are identical rows, so their order does not matter).
+    A fixed-width key of the file a raw row was read from (its source_file),
+    so that staging tells a row from its later copies by three numbers
+    (ingest_date, source_file_key, source_row_number) instead of hashing a
+    path and an id for every row it reads. A 64-bit hash of the path: the
+    base models' tests check that it names one file within an ingest day.
+-#}
+{% macro raw_file_key(source_file) -%}
+    {{ return(adapter.dispatch('raw_file_key', 'access_analytics')(source_file)) }}
+{%- endmacro %}
+
+{% macro duckdb__raw_file_key(source_file) -%}
+    hash({{ source_file }})
+{%- endmacro %}
+
+{% macro trino__raw_file_key(source_file) -%}
+    from_big_endian_64(xxhash64(to_utf8({{ source_file }})))
+{%- endmacro %}
+
+{#-
+    The row's number within its file: the de-duplication's last tie-break and,
+    with the file, the row's identity. DuckDB gives the row's position in its
+    file. Trino exposes no position, so there the rows of a file are numbered
+    by id, then received_at: the copies of an id within a file keep their
+    received_at order (copies tied on both are identical rows, so their order
+    does not matter).
 -#}
 {% macro raw_source_row_number(id_column) -%}
     {{ return(adapter.dispatch('raw_source_row_number', 'access_analytics')(id_column)) }}
@@ -331,5 +350,5 @@
 {%- endmacro %}
 
 {% macro trino__raw_source_row_number(id_column) -%}
-    row_number() over (partition by "$path", {{ id_column }} order by received_at)
+    row_number() over (partition by "$path" order by {{ id_column }}, received_at)
 {%- endmacro %}

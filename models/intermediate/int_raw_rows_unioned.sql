@@ -9,13 +9,13 @@ with
 
 events as (
 
-    {{ access_analytics.raw_rows_classified('access_events', 'event_id') }}
+    {{ access_analytics.raw_rows_classified('access_events') }}
 
 ),
 
 readings as (
 
-    {{ access_analytics.raw_rows_classified('fob_battery_readings', 'reading_id') }}
+    {{ access_analytics.raw_rows_classified('fob_battery_readings') }}
 
 ),
 

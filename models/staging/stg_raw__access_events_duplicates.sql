@@ -3,4 +3,4 @@
     repeated upload), so conservation can account for it.
 -#}
 
-{{ access_analytics.raw_rows_with_status('access_events', 'event_id', 'duplicate') }}
+{{ access_analytics.raw_rows_with_status('access_events', 'duplicate') }}

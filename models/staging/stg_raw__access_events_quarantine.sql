@@ -3,4 +3,4 @@
     breaks; values that do not fit their contract type are null.
 -#}
 
-{{ access_analytics.raw_rows_with_status('access_events', 'event_id', 'quarantined') }}
+{{ access_analytics.raw_rows_with_status('access_events', 'quarantined') }}

@@ -3,4 +3,4 @@
     received copy of each.
 -#}
 
-{{ access_analytics.raw_rows_with_status('fob_battery_readings', 'reading_id', 'kept') }}
+{{ access_analytics.raw_rows_with_status('fob_battery_readings', 'kept') }}

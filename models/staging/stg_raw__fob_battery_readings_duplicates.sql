@@ -3,4 +3,4 @@
     already (a repeated upload), so conservation can account for it.
 -#}
 
-{{ access_analytics.raw_rows_with_status('fob_battery_readings', 'reading_id', 'duplicate') }}
+{{ access_analytics.raw_rows_with_status('fob_battery_readings', 'duplicate') }}

@@ -3,4 +3,4 @@
     rule it breaks; values that do not fit their contract type are null.
 -#}
 
-{{ access_analytics.raw_rows_with_status('fob_battery_readings', 'reading_id', 'quarantined') }}
+{{ access_analytics.raw_rows_with_status('fob_battery_readings', 'quarantined') }}
