@@ -2,8 +2,9 @@
 
 {#-
     The valid raw access events that are not the copy of their event_id to keep
-    (earliest received_at, then smallest file path, then earliest row), by file,
-    row and id: the staging models tell kept events from duplicates with it.
+    (earliest received_at, then smallest file path, then earliest row), with
+    the ingest day, file key and row the staging models join on to tell kept
+    events from duplicates.
     Ranked here, over the few columns the ranking needs, rather than inside the
     one wide read of base_raw__access_events. Incremental by ingest partition:
     a run ranks the copies of every id found in the re-read partitions.
