@@ -34,9 +34,10 @@
     The body of a base_raw__<table> model: every raw row of a telemetry table
     in the ingest window, read once, typed to the contract, with its source
     file (and its key) and row and its quarantine reason. `id_column`
-    identifies copies of the same row (see raw_source_row_number). Before any row is read, the lake
-    is checked against the contract and every file of the window is decoded
-    (assert_raw_table_matches_contract), so the files checked are the files read.
+    identifies copies of the same row (see raw_source_row_number). Before any
+    row is read, the lake is checked against the contract and every file of
+    the window is decoded (assert_raw_table_matches_contract), so the files
+    checked are the files read.
 
     Which copy of an id is kept is decided afterwards, by the narrow
     base_raw__<table>_later_copies model over this one: ranking every copy

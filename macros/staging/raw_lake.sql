@@ -335,7 +335,7 @@
 
 {#-
     The row's number within its file: the de-duplication's last tie-break and,
-    with the file, the row's identity. DuckDB gives the row's position in its
+    with the ingest day and the file, the row's identity. DuckDB gives the row's position in its
     file. Trino exposes no position, so there the rows of a file are numbered
     by id, then received_at: the copies of an id within a file keep their
     received_at order (copies tied on both are identical rows, so their order
