@@ -17,25 +17,24 @@
 
 {#-
     The ingest day from which events count as new for this incremental model,
-    as a date literal: the model's newest watermark, read before the query
-    runs, minus the lookback. A literal lets the engine skip the older ingest
-    days of staging by their zone maps or partitions; compared with a scalar
-    subquery, every row was read first and filtered after (at 100 M events
-    the sessionizers read all of them to find one day's sessions). In a unit
+    as a date literal: the model's newest watermark minus the lookback, read
+    before the query runs (incremental_ingest_cutoff). A literal lets the
+    engine skip the older ingest days of staging by their zone maps or
+    partitions; compared with a scalar subquery, every row was read first and
+    filtered after (at 100 M events the sessionizers read all of them to find
+    one day's sessions). In a unit
     test `this` names its given rows, which only the test's own query can
     read, so there it stays a subquery over them.
 -#}
 {% macro session_ingest_cutoff(watermark_column='source_ingest_date') -%}
-    {%- set lookback_days = var('ingest_lookback_days') | int -%}
     {%- if execute and this is not string -%}
-        {%- set newest = run_query('select max(' ~ watermark_column ~ ') from ' ~ this).columns[0].values()[0] -%}
-        {%- set cutoff = (newest or modules.datetime.date(1900, 1, 1)) - modules.datetime.timedelta(days=lookback_days) -%}
-        date '{{ cutoff.strftime('%Y-%m-%d') }}'
+        {#- an empty model has no watermark: every event is new -#}
+        date '{{ access_analytics.incremental_ingest_cutoff(watermark_column) or '1900-01-01' }}'
     {%- else -%}
     (
         select {{ access_analytics.add_days(
             'coalesce(max(' ~ watermark_column ~ "), date '1900-01-01')",
-            -1 * lookback_days
+            -1 * (var('ingest_lookback_days') | int)
         ) }}
         from {{ this }}
     )

@@ -5,14 +5,16 @@
 
 {#-
     First ingest day an incremental run re-reads: the newest ingest day already
-    in the model minus the lookback (var ingest_lookback_days), so files that
-    land late in a recent partition are picked up. None on a full build.
+    in the model (its `column_name`) minus the lookback (var
+    ingest_lookback_days), so files that land late in a recent partition are
+    picked up. As 'YYYY-MM-DD', read before the model's query runs; none on a
+    full build or while the model is empty.
 -#}
-{% macro incremental_ingest_cutoff() -%}
+{% macro incremental_ingest_cutoff(column_name='ingest_date') -%}
     {%- if not execute or not is_incremental() -%}
         {{ return(none) }}
     {%- endif -%}
-    {%- set newest = run_query('select max(ingest_date) from ' ~ this).columns[0].values()[0] -%}
+    {%- set newest = run_query('select max(' ~ column_name ~ ') from ' ~ this).columns[0].values()[0] -%}
     {%- if newest is none -%}
         {{ return(none) }}
     {%- endif -%}
